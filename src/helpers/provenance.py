@@ -1,0 +1,90 @@
+"""The provenance note every executed lecture shows near its top; introduced in "Optimization and SGD"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import platform
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from helpers import __version__
+from helpers.device import device_name, get_device
+from helpers.profile import get_profile
+
+COMMIT_ENV_VAR = "BOOK_COMMIT"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What produced a page's outputs: profile, device, versions, commit and date."""
+
+    profile: str
+    device: str
+    torch: str
+    python: str
+    helpers: str
+    commit: str
+    date: str
+
+    def as_text(self) -> str:
+        """One line of plain text, for logs and notebooks without HTML."""
+        return (
+            f"Executed with profile '{self.profile}' on {self.device}; PyTorch {self.torch}, "
+            f"Python {self.python}, helpers {self.helpers}; commit {self.commit}; {self.date}."
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th>{html.escape(key)}</th><td><code>{html.escape(str(value))}</code></td></tr>"
+            for key, value in asdict(self).items()
+        )
+        warning = ""
+        if self.profile == "quick":
+            warning = (
+                "<p><strong>Quick profile:</strong> small data and few steps, so that the page "
+                "runs in seconds on a CPU. Its numbers show that the code works; they are not "
+                "results.</p>"
+            )
+        return (
+            '<div class="provenance admonition note"><p class="admonition-title">'
+            f"How this page was executed</p>{warning}<table>{rows}</table></div>"
+        )
+
+    def __repr__(self) -> str:
+        return self.as_text()
+
+
+def git_commit(cwd: str | Path | None = None) -> str:
+    """The commit the book was built from: `BOOK_COMMIT`, else `git rev-parse`, else "unknown"."""
+    if os.environ.get(COMMIT_ENV_VAR):
+        return os.environ[COMMIT_ENV_VAR]
+    try:
+        def git(*args: str) -> str:
+            return subprocess.run(
+                ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
+            ).stdout.strip()
+
+        commit = git("rev-parse", "--short=12", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit}-dirty" if dirty else commit
+
+
+def provenance(device: torch.device | str | None = None) -> Provenance:
+    """Collect the provenance of the current run (shown by displaying the returned object)."""
+    device = get_device() if device is None else device
+    return Provenance(
+        profile=get_profile(),
+        device=device_name(device),
+        torch=torch.__version__,
+        python=platform.python_version(),
+        helpers=__version__,
+        commit=git_commit(),
+        date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    )

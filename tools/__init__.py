@@ -1,0 +1,1 @@
+"""Build tooling for the course book (not imported by lectures)."""
