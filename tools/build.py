@@ -60,13 +60,14 @@ def report_failures(out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the course book.")
     parser.add_argument("--profile", help="quick or full (default: BOOK_PROFILE, else by hardware)")
+    parser.add_argument("--course", type=Path, default=ROOT / "course.yml", help="the course data file")
     args = parser.parse_args(argv)
     try:
         profile = validate_profile(args.profile) if args.profile else get_profile()
     except ProfileError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if coursegen.main([]) != 0:
+    if coursegen.main(["--course", str(args.course)]) != 0:
         return 2
     out = output_dir(ROOT, profile)
     print(f"Building the book, profile '{profile}', into {out.relative_to(ROOT)}/ ...", flush=True)

@@ -120,9 +120,7 @@ def validate(raw: dict) -> dict:
     end_of_term = _week_monday(start, weeks + 1)
     cancellations = []
     for i, value in enumerate(_get(raw, "cancellations", list)):
-        day = _date({"d": value}, "d") if not isinstance(value, dt.date) else value
-        if isinstance(value, str) or isinstance(value, dt.datetime):
-            raise CourseDataError(f"cancellations[{i}]", f"must be a date written YYYY-MM-DD, got {value!r}")
+        day = _prefixed(_date, {str(i): value}, "cancellations", str(i))
         if not start <= day < end_of_term:
             raise CourseDataError(f"cancellations[{i}]", f"({day}) is outside the term ({start} to {end_of_term})")
         if day.weekday() not in {m["weekday"] for m in parsed_meetings}:
@@ -171,7 +169,8 @@ def validate(raw: dict) -> dict:
             raise CourseDataError(name, "must be a mapping with weeks, topic and lectures")
         entry_weeks = _prefixed(_get, entry, name, "weeks", list)
         if not entry_weeks or not all(isinstance(w, int) and 1 <= w <= weeks for w in entry_weeks):
-            raise CourseDataError(f"{name}.weeks", f"must list teaching weeks between 1 and {weeks}, got {entry_weeks!r}")
+            raise CourseDataError(f"{name}.weeks",
+                                  f"must list teaching weeks between 1 and {weeks}, got {entry_weeks!r}")
         if seen_weeks & set(entry_weeks):
             raise CourseDataError(f"{name}.weeks", f"repeats week(s) {sorted(seen_weeks & set(entry_weeks))}")
         seen_weeks |= set(entry_weeks)
@@ -179,7 +178,8 @@ def validate(raw: dict) -> dict:
         lectures = _prefixed(_get, entry, name, "lectures", list)
         for j, lecture in enumerate(lectures):
             if not isinstance(lecture, str) or not re.fullmatch(r"lectures/[a-z0-9-]+", lecture):
-                raise CourseDataError(f"{name}.lectures[{j}]", f"must look like 'lectures/topic-name' (no extension), got {lecture!r}")
+                raise CourseDataError(f"{name}.lectures[{j}]",
+                                      f"must look like 'lectures/topic-name' (no extension), got {lecture!r}")
 
     course = dict(raw)
     course["_parsed"] = {
@@ -194,7 +194,8 @@ def _prefixed(getter, item: dict, prefix: str, key: str, *args, **kwargs):
     try:
         return getter(item, key, *args, **kwargs)
     except CourseDataError as err:
-        raise CourseDataError(f"{prefix}.{err.field}", str(err).split(f"'{err.field}' ", 1)[1]) from None
+        field = f"{prefix}[{err.field}]" if err.field.isdigit() else f"{prefix}.{err.field}"
+        raise CourseDataError(field, str(err).split(f"'{err.field}' ", 1)[1]) from None
 
 
 def _slot(item: dict, prefix: str) -> Slot:
@@ -252,7 +253,7 @@ def build_schedule(course: dict) -> list[Session]:
             rows.append((day, meeting["slot"], kind, regular_room, "No class" if kind == "cancelled" else ""))
     for makeup in p["makeups"]:
         rows.append((makeup["date"], makeup["slot"], "makeup", f"{makeup['room']} and {fmt['online']}",
-                     "Make-up lecture. " + makeup["note"]))
+                     makeup["note"]))
     rows.sort(key=lambda r: (r[0], r[1].start))
     sessions, number = [], 0
     for day, slot, kind, room, note in rows:
@@ -341,6 +342,29 @@ def _exam_text(exam: dict) -> str:
     return text
 
 
+def time_span(slot: Slot) -> str:
+    """A slot in 12-hour form, as the course website writes it: "5:00–6:15 pm"."""
+
+    def clock(t: dt.time) -> str:
+        return f"{(t.hour - 1) % 12 + 1}:{t.minute:02d}"
+
+    start_half, end_half = ("am" if t.hour < 12 else "pm" for t in (slot.start, slot.end))
+    if start_half == end_half:
+        return f"{clock(slot.start)}–{clock(slot.end)} {end_half}"
+    return f"{clock(slot.start)} {start_half}–{clock(slot.end)} {end_half}"
+
+
+def meeting_text(course: dict) -> str:
+    """The weekly meetings in words, e.g. "Tuesdays and Thursdays, 5:00–6:15 pm"."""
+    meetings = course["_parsed"]["meetings"]
+    spans = {time_span(m["slot"]) for m in meetings}
+    if len(spans) == 1:
+        days = [f"{m['day']}s" for m in meetings]
+        joined = days[0] if len(days) == 1 else ", ".join(days[:-1]) + " and " + days[-1]
+        return f"{joined}, {spans.pop()}"
+    return "; ".join(f"{m['day']}s {time_span(m['slot'])}" for m in meetings)
+
+
 def render_pages(course: dict) -> dict[str, str]:
     """The Markdown text of each course page, keyed by file name."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
@@ -349,6 +373,7 @@ def render_pages(course: dict) -> dict[str, str]:
         "c": course, "p": course["_parsed"], "schedule": build_schedule(course),
         "exam_text": {k: _exam_text(v) for k, v in course["_parsed"]["exams"].items()},
         "captions": [week_caption(e) for e in course["plan"]],
+        "meeting_text": meeting_text(course), "time_span": time_span,
     }
     return {f"{name}.md": env.get_template(f"{name}.md.j2").render(**context) for name in PAGES}
 

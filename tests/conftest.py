@@ -1,0 +1,33 @@
+"""Shared fixtures: the repository root and the quick-profile build of the whole book."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def built_site() -> Path:
+    """Build the whole book once per session (quick profile); return its HTML folder.
+
+    Set BOOK_SITE_DIR to test an HTML folder that is already built instead.
+    """
+    if os.environ.get("BOOK_SITE_DIR"):
+        site = Path(os.environ["BOOK_SITE_DIR"])
+        assert (site / "index.html").exists(), f"BOOK_SITE_DIR={site} holds no index.html"
+        return site
+    proc = subprocess.run([sys.executable, "-m", "tools.build", "--profile", "quick"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, f"the quick-profile build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+    return ROOT / "_build" / "quick" / "_build" / "html"

@@ -1,0 +1,48 @@
+"""The built site: course pages, executed lectures with provenance, offline math."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.build
+
+
+def read(site, page):
+    path = site / page
+    assert path.exists(), f"{page} is missing from the built site"
+    return path.read_text(encoding="utf-8")
+
+
+def test_course_pages_are_built(built_site):
+    home = read(built_site, "course/index.html")
+    assert "M1407.001200" in home and "43-1-201" in home and "recording studio" in home
+    assert "17:00" not in read(built_site, "course/staff.html")
+    assert "Chanwoo" not in read(built_site, "course/staff.html")
+    assert "30%" in read(built_site, "course/grading.html")
+    schedule = read(built_site, "course/schedule.html")
+    assert "<del>Thu 29 Sep</del>" in schedule
+    assert "announced on eTL" in schedule
+    ics = list(built_site.glob("_downloads/*/course.ics"))
+    assert len(ics) == 1 and "BEGIN:VEVENT" in ics[0].read_text()
+
+
+def test_week_1_is_executed_with_its_provenance_note(built_site):
+    page = read(built_site, "lectures/optimization-sgd.html")
+    assert "How this page was executed" in page
+    assert "<code>quick</code>" in page  # the test suite builds the quick profile
+    assert re.search(r"<code>\d+\.\d+\.\d+", page)  # the PyTorch version
+    assert "cell_output" in page
+
+
+def test_math_is_served_from_the_book_not_a_cdn(built_site):
+    for page in ("course/index.html", "lectures/optimization-sgd.html"):
+        html = read(built_site, page)
+        assert "_static/mathjax/tex-svg-full.js" in html
+        assert not re.search(r"<script[^>]+src=\"https?://[^\"]*mathjax", html, flags=re.I)
+    assert (built_site / "_static" / "mathjax" / "tex-svg-full.js").stat().st_size > 1_000_000
+
+
+def test_search_index_is_built(built_site):
+    assert "optimization-sgd" in read(built_site, "searchindex.js")
