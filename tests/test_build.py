@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -55,11 +56,12 @@ def test_failing_cell_fails_the_build_and_is_shown_on_every_rebuild(tmp_path, ro
     book = make_book(tmp_path, root, FAILING)
     for attempt in ("clean build", "rebuild"):
         proc = build(book, root)
-        output = proc.stdout + proc.stderr
+        output = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)  # drop colour codes
         assert proc.returncode != 0, f"{attempt} passed although a cell raises"
         assert 'raise ValueError("the-failing-cell-" + str(x))' in output, f"{attempt} did not show the cell"
         assert "ValueError: the-failing-cell-1" in output
         assert "BUILD FAILED" in output
+        assert not (book / "out" / "_build" / "html").exists(), "a failed build left a publishable site"
 
 
 def test_sphinx_warning_fails_the_build(tmp_path, root):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -47,14 +48,22 @@ def run_jupyter_book(root: Path, out: Path, profile: str) -> int:
 
 
 def report_failures(out: Path) -> None:
-    """Print the execution logs of failed notebooks: the failing cell and its traceback."""
-    logs = sorted((out / "_build" / "html" / "reports").rglob("*.err.log"))
+    """Print the failing cell of every notebook that failed, then withdraw the broken HTML."""
+    html = out / "_build" / "html"
+    logs = sorted((html / "reports").rglob("*.err.log")) if html.exists() else []
     for log in logs:
-        print(f"\n===== execution failed: {log.relative_to(out)} =====", file=sys.stderr)
-        print(log.read_text(encoding="utf-8", errors="replace"), file=sys.stderr)
+        text = log.read_text(encoding="utf-8", errors="replace")
+        marker = "An error occurred while executing the following cell:"
+        print(f"\n===== execution failed: {log.name.removesuffix('.err.log')} =====", file=sys.stderr)
+        print(text[text.find(marker):] if marker in text else text, file=sys.stderr)
+    # A failed build must not leave a site that looks publishable: keep it aside for inspection.
+    failed = html.with_name("html-failed")
+    if html.exists():
+        shutil.rmtree(failed, ignore_errors=True)
+        html.rename(failed)
     hint = "the failing cells are shown above" if logs else "see the warnings above"
-    print(f"\nBUILD FAILED ({hint}). Nothing was published; fix the source and run `make book` again.",
-          file=sys.stderr)
+    print(f"\nBUILD FAILED ({hint}). The partial site was moved to {failed}; nothing is published.\n"
+          "Fix the source and run `make book` again.", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,3 +46,136 @@ def use_book_style() -> None:
     import matplotlib as mpl
 
     mpl.rcParams.update(book_style())
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures of training runs and classifiers, added in "Logistic regression" and
+# "Multi-layer perceptrons and softmax regression".
+# ---------------------------------------------------------------------------------------------
+
+SPLIT_STYLES = {"train": "-", "val": "--", "test": "--"}
+
+
+def _axes(ax, figsize=None):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def plot_history(histories, metrics=("loss", "accuracy"), *, title=None):
+    """Curves of `fit` histories, one panel per metric; `histories` maps a run's name to its history.
+
+    Runs differ by colour and marker, splits by line style (train solid, validation dashed).
+    A single history (a dict with keys like "train_loss") is accepted as well.
+    """
+    import matplotlib.pyplot as plt
+
+    if any(isinstance(v, list) for v in histories.values()):
+        histories = {"": histories}
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.8), layout="constrained",
+                             squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for k, (run, history) in enumerate(histories.items()):
+            for split, style in SPLIT_STYLES.items():
+                values = history.get(f"{split}_{metric}")
+                if values is None:
+                    continue
+                epochs = range(1, len(values) + 1)
+                label = f"{run} ({split})" if run else split
+                ax.plot(epochs, values, linestyle=style, marker=MARKERS[k % len(MARKERS)], markersize=4,
+                        color=OKABE_ITO[k % len(OKABE_ITO)], label=label)
+        ax.set(xlabel="epoch", ylabel=metric)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_image_grid(images, labels, *, predictions=None, ncols=8, class_names=None, title=None):
+    """A grid of images (N, 1, H, W) or (N, H, W) titled by label, or by "prediction (true label)".
+
+    Wrong predictions are written in bold with a cross, so that they stand out without colour.
+    """
+    import matplotlib.pyplot as plt
+
+    images = images.detach().cpu()
+    if images.ndim == 4:
+        images = images[:, 0]  # (N, H, W): the single channel
+    n = len(images)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.15 * ncols, 1.35 * nrows), layout="constrained",
+                             squeeze=False)
+    name = (lambda c: str(class_names[int(c)])) if class_names is not None else (lambda c: str(int(c)))
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+        if predictions is None:
+            ax.set_title(name(labels[i]), fontsize=10)
+        elif int(predictions[i]) == int(labels[i]):
+            ax.set_title(name(predictions[i]), fontsize=10)
+        else:
+            ax.set_title(f"✗ {name(predictions[i])} ({name(labels[i])})", fontsize=10, fontweight="bold",
+                         color=OKABE_ITO[3])
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_decision_boundary(predict_proba, X, y, *, ax=None, resolution=200, padding=0.5, title=None):
+    """Shade P(class 1 | x) over the plane, draw the 0.5 level set, and scatter the two classes.
+
+    `predict_proba` maps points (M, 2) to probabilities (M,); `X` is (N, 2) and `y` holds 0/1.
+    """
+    import torch
+
+    ax = _axes(ax, figsize=(4.6, 4.2))
+    X, y = X.detach().cpu(), y.detach().cpu()
+    lo, hi = X.min(dim=0).values - padding, X.max(dim=0).values + padding
+    g0, g1 = torch.linspace(lo[0], hi[0], resolution), torch.linspace(lo[1], hi[1], resolution)
+    xx, yy = torch.meshgrid(g0, g1, indexing="xy")  # (R, R) each
+    grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R * R, 2)
+    with torch.no_grad():
+        p = predict_proba(grid.to(X.dtype)).detach().cpu().reshape(resolution, resolution)  # (R, R)
+    shading = ax.contourf(xx, yy, p, levels=21, cmap="cividis", vmin=0, vmax=1, alpha=0.75)
+    ax.contour(xx, yy, p, levels=[0.5], colors="black", linewidths=2)
+    for c, marker in ((0, "o"), (1, "^")):
+        mask = y.flatten() == c
+        ax.scatter(X[mask, 0], X[mask, 1], s=18, marker=marker, color=OKABE_ITO[c * 3],
+                   edgecolors="white", linewidths=0.5, label=f"class {c}")
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
+    ax.legend(loc="upper right")
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    ax.figure.colorbar(shading, ax=ax, label="P(class 1 | x)", shrink=0.8, ticks=[0, 0.5, 1])
+    return ax
+
+
+def plot_confusion_matrix(cm, *, class_names=None, ax=None, normalize=False, title=None):
+    """A confusion matrix C[true, predicted] with its counts (or row fractions) written in the cells."""
+    import numpy as np
+
+    cm = np.asarray(cm.detach().cpu() if hasattr(cm, "detach") else cm, dtype=float)
+    values = cm / cm.sum(axis=1, keepdims=True).clip(min=1) if normalize else cm
+    ax = _axes(ax, figsize=(5.6, 5.0))
+    image = ax.imshow(values, cmap="viridis")
+    k = len(cm)
+    names = [str(c) for c in (class_names if class_names is not None else range(k))]
+    ax.set(xticks=range(k), yticks=range(k), xticklabels=names, yticklabels=names,
+           xlabel="predicted class", ylabel="true class")
+    ax.grid(False)
+    threshold = (values.max() + values.min()) / 2
+    for i in range(k):
+        for j in range(k):
+            text = f"{values[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
+            # dark text on the bright (yellow) end of viridis, white text on the dark end
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                    color="black" if values[i, j] > threshold else "white")
+    ax.figure.colorbar(image, ax=ax, shrink=0.8, label="fraction of the row" if normalize else "count")
+    if title:
+        ax.set_title(title)
+    return ax

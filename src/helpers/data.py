@@ -1,0 +1,263 @@
+"""MNIST as tensors on the device, and a loader that batches by indexing; introduced in "Logistic regression"."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+from helpers.profile import get_profile, validate_profile
+
+DATA_ENV_VAR = "BOOK_DATA_ROOT"
+MINI_ENV_VAR = "BOOK_MINI_DATA_ROOT"
+DEFAULT_DATA_ROOT = Path("data")
+
+# torchvision's layout: <root>/MNIST/raw/<name>, uncompressed idx files.
+MNIST_FILES = {
+    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+# (number of training digits, number of test digits) -> which copy of MNIST was loaded
+VARIANTS = {(60_000, 10_000): "mnist", (8_000, 2_000): "mini"}
+DESCRIPTIONS = {
+    "mnist": "MNIST (60,000 training / 10,000 test digits)",
+    "mini": "the MNIST mini set (8,000 training / 2,000 test digits re-split from the MNIST test set; "
+            "not MNIST results)",
+}
+
+T = TypeVar("T")
+
+
+class MNISTNotFoundError(FileNotFoundError):
+    """Raised when the MNIST files are absent and could not be downloaded."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the data lives
+# ---------------------------------------------------------------------------------------------
+
+def repo_mini_root() -> Path:
+    """`<repo root>/../shared/data/mini`, with the repo root found from this package's path."""
+    repo_root = Path(__file__).resolve().parents[2]  # src/helpers/data.py -> repo root
+    return repo_root.parent / "shared" / "data" / "mini"
+
+
+def mini_root(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The offline mini set's root (`BOOK_MINI_DATA_ROOT`, else beside the repo), or None if absent."""
+    environ = os.environ if environ is None else environ
+    candidate = Path(environ[MINI_ENV_VAR]) if environ.get(MINI_ENV_VAR) else repo_mini_root()
+    return candidate if has_mnist(candidate) else None
+
+
+@dataclass(frozen=True)
+class DataRoot:
+    """A resolved data root, whether to download into it when files are missing, and why it was chosen."""
+
+    path: Path
+    download: bool
+    source: str
+
+
+def resolve_root(root: str | Path | None = None, profile: str | None = None,
+                 environ: Mapping[str, str] | None = None) -> DataRoot:
+    """Choose the MNIST root: explicit `root` > the profile's default.
+
+    `quick` uses the offline mini set (`BOOK_MINI_DATA_ROOT`, else `<repo>/../shared/data/mini`)
+    and, where there is none (Colab), downloads like `full`. `full` uses `BOOK_DATA_ROOT`,
+    else `./data`, and downloads what is missing.
+    """
+    environ = os.environ if environ is None else environ
+    profile = get_profile(environ) if profile is None else validate_profile(profile)
+    if root is not None:
+        return DataRoot(Path(root), download=True, source="the root= argument")
+    if profile == "quick":
+        mini = mini_root(environ)
+        if mini is not None:
+            return DataRoot(mini, download=False, source="the offline mini set (quick profile)")
+    if environ.get(DATA_ENV_VAR):
+        return DataRoot(Path(environ[DATA_ENV_VAR]), download=True, source=f"${DATA_ENV_VAR}")
+    return DataRoot(DEFAULT_DATA_ROOT, download=True, source="the default ./data")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the idx files
+# ---------------------------------------------------------------------------------------------
+
+def _raw_dir(root: Path) -> Path:
+    return Path(root) / "MNIST" / "raw"
+
+
+def _find(path: Path) -> Path | None:
+    if path.is_file():
+        return path
+    gz = path.with_name(path.name + ".gz")
+    return gz if gz.is_file() else None
+
+
+def has_mnist(root: str | Path) -> bool:
+    """Whether all four MNIST idx files are under `root/MNIST/raw` (plain or .gz)."""
+    raw = _raw_dir(Path(root))
+    return all(_find(raw / name) is not None for names in MNIST_FILES.values() for name in names)
+
+
+def read_idx(path: str | Path) -> torch.Tensor:
+    """Read one idx file of unsigned bytes (MNIST's format) into a uint8 tensor."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ValueError(f"{path} is not an idx file of unsigned bytes; re-download MNIST into its root")
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(shape)):
+        raise ValueError(f"{path} holds {body.size} bytes but its header says {shape}: the file is damaged")
+    return torch.from_numpy(body.copy()).reshape(shape)
+
+
+def _download_mnist(root: Path) -> None:
+    """Download MNIST into `root/MNIST/raw` with torchvision (needs the internet)."""
+    import torchvision
+
+    torchvision.datasets.MNIST(str(root), train=True, download=True)
+
+
+def _not_found(root: Path, reason: str) -> MNISTNotFoundError:
+    return MNISTNotFoundError(
+        f"MNIST was not found under {root.resolve()}/MNIST/raw ({reason}). To fix it, either\n"
+        f"  - connect to the internet and load again (the files are downloaded into {root.resolve()}),\n"
+        f"  - set {DATA_ENV_VAR} (or pass root=) to a folder that holds MNIST/raw/*-idx?-ubyte, or\n"
+        f"  - run with BOOK_PROFILE=quick to use the offline mini set (set {MINI_ENV_VAR} to its root "
+        "if it is not at <repo>/../shared/data/mini)."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The dataset, held as tensors
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Split:
+    """One split of a dataset as two tensors: images `X` (N, 1, 28, 28) in [0, 1] and labels `y` (N,)."""
+
+    X: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass(frozen=True)
+class MNISTData:
+    """MNIST's training and test splits, where they came from, and a description for every output."""
+
+    train: Split
+    test: Split
+    root: Path
+    variant: str  # "mnist" (the real 60k/10k), "mini" (the 8k/2k re-split) or "other"
+    description: str
+
+    @property
+    def is_mini(self) -> bool:
+        return self.variant == "mini"
+
+    def by_variant(self, mnist: T, mini: T) -> T:
+        """Pick a value (say an accuracy gate) for the real MNIST or the mini set; refuse anything else."""
+        if self.variant == "mnist":
+            return mnist
+        if self.variant == "mini":
+            return mini
+        raise ValueError(
+            f"{self.description} is neither the real MNIST (60,000/10,000) nor the mini set "
+            f"(8,000/2,000), so no value is defined for it; point {DATA_ENV_VAR} at one of those"
+        )
+
+
+def _variant(n_train: int, n_test: int, root: Path) -> tuple[str, str]:
+    variant = VARIANTS.get((n_train, n_test), "other")
+    if variant == "other":
+        return variant, f"MNIST files at {root} ({n_train:,} training / {n_test:,} test digits)"
+    return variant, DESCRIPTIONS[variant]
+
+
+def load_mnist(root: str | Path | None = None, *, device: torch.device | str = "cpu",
+               profile: str | None = None, download: bool | None = None,
+               environ: Mapping[str, str] | None = None) -> MNISTData:
+    """Load MNIST's two splits as float tensors in [0, 1] on `device` (see `resolve_root` for where).
+
+    `download=None` downloads missing files unless the root is the offline mini set. Offline,
+    with the files absent, it raises MNISTNotFoundError naming the root and the ways to fix it.
+    """
+    resolved = resolve_root(root, profile, environ)
+    path = resolved.path
+    download = resolved.download if download is None else download
+    if not has_mnist(path):
+        if not download:
+            raise _not_found(path, "download=False")
+        try:
+            _download_mnist(path)
+        except Exception as err:  # torchvision raises RuntimeError/URLError/OSError when offline
+            raise _not_found(path, f"the download failed: {type(err).__name__}: {err}") from err
+        if not has_mnist(path):
+            raise _not_found(path, "the download left no idx files there")
+    raw = _raw_dir(path)
+    splits = {}
+    for train, (images, labels) in MNIST_FILES.items():
+        X = read_idx(_find(raw / images)).unsqueeze(1)  # (N, 1, 28, 28) uint8
+        y = read_idx(_find(raw / labels)).long()  # (N,)
+        splits[train] = Split(X.to(device=device, dtype=torch.float32).div_(255), y.to(device))
+    variant, description = _variant(len(splits[True]), len(splits[False]), path)
+    return MNISTData(splits[True], splits[False], path, variant, description)
+
+
+# ---------------------------------------------------------------------------------------------
+# Batching by indexing
+# ---------------------------------------------------------------------------------------------
+
+class TensorLoader:
+    """Mini-batches of equally long tensors, cut by indexing (no per-sample Python work).
+
+    `for X, y in TensorLoader(X, y, batch_size=128, shuffle=True, generator=g)`: a fresh order
+    every pass, drawn from the CPU `generator`; `drop_last` drops a final short batch.
+    """
+
+    def __init__(self, *tensors: torch.Tensor, batch_size: int, shuffle: bool = False,
+                 drop_last: bool = False, generator: torch.Generator | None = None) -> None:
+        if not tensors:
+            raise ValueError("TensorLoader needs at least one tensor, e.g. TensorLoader(X, y, batch_size=64)")
+        sizes = {len(t) for t in tensors}
+        if len(sizes) != 1:
+            raise ValueError(f"all tensors must have the same first dimension, got {[len(t) for t in tensors]}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.tensors = tensors
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = generator
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.tensors[0])
+
+    def __len__(self) -> int:
+        n, b = self.num_samples, self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        b = self.batch_size
+        if not self.shuffle:  # contiguous slices are views: no copy at all
+            for i in range(len(self)):
+                yield tuple(t[i * b: (i + 1) * b] for t in self.tensors)
+            return
+        order = torch.randperm(self.num_samples, generator=self.generator).to(self.tensors[0].device)
+        for i in range(len(self)):
+            idx = order[i * b: (i + 1) * b]
+            yield tuple(t[idx] for t in self.tensors)
