@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-MATHJAX := _static/mathjax/tex-svg-full.js
+MATHJAX := _vendor/mathjax/tex-svg-full.js
 
 .PHONY: book test lint env clean help
 .DEFAULT_GOAL := help

@@ -30,4 +30,4 @@ def built_site() -> Path:
     proc = subprocess.run([sys.executable, "-m", "tools.build", "--profile", "quick"], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 0, f"the quick-profile build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
-    return ROOT / "_build" / "quick" / "_build" / "html"
+    return ROOT / "_build" / "quick" / "html"

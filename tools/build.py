@@ -2,10 +2,14 @@
 
 Usage (from the repository root, inside .venv): `python -m tools.build [--profile quick|full]`.
 The profile comes from `--profile`, else `BOOK_PROFILE`, else `full` with CUDA and `quick`
-without. Each profile has its own build folder, `_build/<profile>/`, and so its own
-execution cache: outputs of one profile are never reused by the other. The build is
-strict: a cell that raises or a Sphinx warning fails it, and every page is re-read on
-every build, so a rebuild shows every failure a clean build would.
+without. Each profile has its own build folder, `_build/<profile>/` (HTML in `html/`), and
+so its own execution cache: outputs of one profile are never reused by the other. The
+cache also knows the helpers modules each lecture imports (tools/book_ext.py).
+
+The build is strict: a cell that raises or any Sphinx warning fails it, the failing cells
+are printed, and the partial site is moved aside. After a failure the next build starts
+from a fresh environment and every page is rewritten on every build, so a rebuild shows
+every failure that a clean build would.
 """
 
 from __future__ import annotations
@@ -18,38 +22,58 @@ import sys
 import time
 from pathlib import Path
 
+from helpers.device import device_name, get_device
 from helpers.profile import ENV_VAR, ProfileError, get_profile, validate_profile
 from helpers.provenance import COMMIT_ENV_VAR, git_commit
-from tools import coursegen
+from tools import colab, coursegen
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def output_dir(root: Path, profile: str) -> Path:
-    """Where jupyter-book writes for `profile`; the HTML is in `<this>/_build/html`."""
+    """The build folder of `profile`: HTML in `html/`, the execution cache in `.jupyter_cache/`."""
     return root / "_build" / profile
 
 
-def run_jupyter_book(root: Path, out: Path, profile: str) -> int:
-    """Run `jupyter-book build` strictly on `root` into `out`; return its exit status."""
+def build_env(root: Path, profile: str) -> dict[str, str]:
     env = dict(os.environ)
     env[ENV_VAR] = profile
     env.setdefault(COMMIT_ENV_VAR, git_commit(root))
-    # Lectures import `helpers` and, through the kernel's working directory, nothing else.
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    env.setdefault("BOOK_DEVICE", device_name(get_device()))
+    # Sphinx loads tools.book_ext from the repository; kernels import helpers from src/.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH")]))
     env.setdefault("MPLBACKEND", "Agg")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(root), "--path-output", str(out),
-           "--all", "--warningiserror", "--keep-going", "--builder", "html"]
+    return env
+
+
+def run_sphinx(root: Path, out: Path, profile: str) -> int:
+    """Build the book at `root` into `out` strictly; return the exit status (0 on success)."""
+    env = build_env(root, profile)
+    bindir = Path(sys.executable).parent
+    # Jupyter Book turns _config.yml into Sphinx's conf.py; calling Sphinx directly lets us
+    # rewrite every page (-a) while re-reading only what changed.
+    config = subprocess.run([str(bindir / "jupyter-book"), "config", "sphinx", str(root)], env=env,
+                            capture_output=True, text=True)
+    if config.returncode != 0:
+        print(config.stdout + config.stderr, file=sys.stderr)
+        return config.returncode
+    doctrees = out / "doctrees"
+    if (out / "html-failed").exists():
+        shutil.rmtree(doctrees, ignore_errors=True)  # re-read everything after a failed build
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-a", "-W", "--keep-going", "-q",
+           "-d", str(doctrees), "-D", f"nb_execution_cache_path={out / '.jupyter_cache'}",
+           str(root), str(out / "html")]
     proc = subprocess.run(cmd, env=env, cwd=root)
     if proc.returncode != 0:
         report_failures(out)
+    else:
+        shutil.rmtree(out / "html-failed", ignore_errors=True)
     return proc.returncode
 
 
 def report_failures(out: Path) -> None:
     """Print the failing cell of every notebook that failed, then withdraw the broken HTML."""
-    html = out / "_build" / "html"
+    html = out / "html"
     logs = sorted((html / "reports").rglob("*.err.log")) if html.exists() else []
     for log in logs:
         text = log.read_text(encoding="utf-8", errors="replace")
@@ -57,10 +81,12 @@ def report_failures(out: Path) -> None:
         print(f"\n===== execution failed: {log.name.removesuffix('.err.log')} =====", file=sys.stderr)
         print(text[text.find(marker):] if marker in text else text, file=sys.stderr)
     # A failed build must not leave a site that looks publishable: keep it aside for inspection.
-    failed = html.with_name("html-failed")
+    failed = out / "html-failed"
+    shutil.rmtree(failed, ignore_errors=True)
     if html.exists():
-        shutil.rmtree(failed, ignore_errors=True)
         html.rename(failed)
+    else:
+        failed.mkdir(parents=True)
     hint = "the failing cells are shown above" if logs else "see the warnings above"
     print(f"\nBUILD FAILED ({hint}). The partial site was moved to {failed}; nothing is published.\n"
           "Fix the source and run `make book` again.", file=sys.stderr)
@@ -81,11 +107,17 @@ def main(argv: list[str] | None = None) -> int:
     out = output_dir(ROOT, profile)
     print(f"Building the book, profile '{profile}', into {out.relative_to(ROOT)}/ ...", flush=True)
     start = time.perf_counter()
-    status = run_jupyter_book(ROOT, out, profile)
+    status = run_sphinx(ROOT, out, profile)
+    report = out / "execution-report.json"
+    if report.exists():
+        shutil.copy(report, ROOT / "_build" / "execution-report.json")
     if status == 0:
-        index = out / "_build" / "html" / "index.html"
+        commit = build_env(ROOT, profile)[COMMIT_ENV_VAR].removesuffix("-dirty")
+        notebooks = colab.generate(out / "colab", ROOT, commit=commit)
+        print(f"{len(notebooks)} Colab notebook(s) in {(out / 'colab').relative_to(ROOT)}/ (installing helpers @ {commit})")
         print(f"\nBook built in {time.perf_counter() - start:.0f} s (profile '{profile}').")
-        print(f"Open {index.relative_to(ROOT)}  (or: python -m http.server -d {index.parent.relative_to(ROOT)})")
+        print(f"Open {(out / 'html' / 'index.html').relative_to(ROOT)}  "
+              f"(or: python -m http.server -d {(out / 'html').relative_to(ROOT)})")
     return status
 
 

@@ -1,0 +1,268 @@
+"""Sphinx extension of the course book: a dependency-aware execution cache, the execution
+report and status page, lecture time budgets, and the "Open in Colab" button.
+
+Loaded through `_config.yml` (`sphinx.local_extensions`). Driven by tools/build.py, which
+sets BOOK_PROFILE, BOOK_DEVICE and BOOK_COMMIT for the build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import yaml
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+# Time budgets in seconds when a lecture declares none (see CONTRIBUTING.md).
+DEFAULT_BUDGETS = {"quick": 60, "full": 90, "colab_t4": 600}
+FINGERPRINTS = "book-fingerprints.json"
+EXECUTIONS = "book-executions.json"
+IMPORT_RE = re.compile(
+    r"^[ \t]*(?:from[ \t]+helpers\.(\w+)[ \t]+import|import[ \t]+helpers\.(\w+)|from[ \t]+helpers[ \t]+import[ \t]+\(?([\w ,\t\n]+)\)?)",
+    re.M,
+)
+
+
+# ------------------------------------------------------------ what a page depends on
+
+
+def helpers_dir() -> Path:
+    """The helpers package's folder (BOOK_HELPERS_DIR overrides it, for tests)."""
+    if os.environ.get("BOOK_HELPERS_DIR"):
+        return Path(os.environ["BOOK_HELPERS_DIR"])
+    import helpers
+
+    return Path(helpers.__file__).resolve().parent
+
+
+def imported_helpers(text: str, package: Path) -> set[str]:
+    """The helpers modules that `text` imports directly (`from helpers.x import ...` etc.)."""
+    found = set()
+    for module, dotted, names in IMPORT_RE.findall(text):
+        candidates = [module or dotted] if (module or dotted) else re.split(r"[\s,]+", names)
+        found |= {name for name in candidates if name and (package / f"{name}.py").exists()}
+    return found
+
+
+def helpers_closure(modules: set[str], package: Path) -> set[str]:
+    """`modules` and every helpers module they import, transitively."""
+    todo, seen = list(modules), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo += imported_helpers((package / f"{name}.py").read_text(encoding="utf-8"), package)
+    return seen
+
+
+def fingerprint(source: Path, profile: str, package: Path) -> str:
+    """A hash of what a page's outputs depend on besides its code: profile and helpers modules."""
+    modules = helpers_closure(imported_helpers(source.read_text(encoding="utf-8"), package), package)
+    digest = hashlib.sha256(f"profile={profile}\n".encode())
+    for name in sorted(modules | {"__init__"}):
+        digest.update(f"{name}\n".encode() + (package / f"{name}.py").read_bytes())
+    return digest.hexdigest()
+
+
+def cache_dir(app: Sphinx) -> Path:
+    configured = app.config.nb_execution_cache_path
+    return Path(configured) if configured else Path(app.outdir).parent / ".jupyter_cache"
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _save(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def purge_stale(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """Drop cached outputs whose helpers or profile changed, and have Sphinx re-read those pages."""
+    if app.config.nb_execution_mode != "cache":
+        return []
+    from jupyter_cache import get_cache
+
+    package, profile = helpers_dir(), app.config.book_profile
+    manifest_path = cache_dir(app) / FINGERPRINTS
+    manifest = _load(manifest_path)
+    stale = []
+    for docname in sorted(env.found_docs):
+        source = Path(env.doc2path(docname))
+        if source.suffix not in (".md", ".ipynb") or not source.exists():
+            continue
+        current = fingerprint(source, profile, package)
+        if manifest.get(docname) == current:
+            continue
+        cache = get_cache(str(cache_dir(app)))
+        for record in cache.list_cache_records():
+            if Path(record.uri).resolve() == source.resolve():
+                cache.remove_cache(record.pk)
+        manifest[docname] = current
+        stale.append(docname)
+    _save(manifest_path, manifest)
+    return [d for d in stale if d not in added and d not in changed]
+
+
+# ------------------------------------------------------------ budgets and the report
+
+
+def front_matter(source: Path) -> dict:
+    text = source.read_text(encoding="utf-8")
+    match = re.match(r"^---\n(.*?)\n---\n", text, flags=re.S)
+    return (yaml.safe_load(match.group(1)) or {}) if match else {}
+
+
+def budgets(source: Path) -> dict[str, float]:
+    """A page's time budgets per profile: its front matter's `book.budget_seconds` over the defaults."""
+    declared = (front_matter(source).get("book") or {}).get("budget_seconds") or {}
+    unknown = set(declared) - set(DEFAULT_BUDGETS)
+    if unknown:
+        raise ValueError(f"{source}: unknown budget(s) {sorted(unknown)}; use {sorted(DEFAULT_BUDGETS)}")
+    return {**DEFAULT_BUDGETS, **declared}
+
+
+def execution_rows(app: Sphinx) -> list[dict]:
+    """One row per executed notebook: source, profile, device, seconds, executed or cached, status."""
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    env = app.env
+    started = getattr(env, "book_build_started", time.time())
+    executions = _load(cache_dir(app) / EXECUTIONS)
+    rows = []
+    for docname in sorted(env.found_docs):
+        data = NbMetadataCollector.get_exec_data(env, docname)
+        if not data:
+            continue
+        source = Path(env.doc2path(docname))
+        executed = data["mtime"] >= started
+        if executed and data["succeeded"]:
+            executions[docname] = {"device": app.config.book_device, "date": dt.datetime.now(dt.UTC).isoformat()}
+        budget = budgets(source)[app.config.book_profile]
+        seconds = data.get("runtime")
+        rows.append({
+            "docname": docname,
+            "source": source.relative_to(Path(app.srcdir)).as_posix(),
+            "profile": app.config.book_profile,
+            "device": app.config.book_device if executed else executions.get(docname, {}).get("device", "unknown"),
+            "seconds": round(seconds, 2) if seconds is not None else None,
+            "method": "executed" if executed else "cache",
+            "status": "ok" if data["succeeded"] else "failed",
+            "error": data.get("error"),
+            "budget_seconds": budget,
+            "over_budget": seconds is not None and seconds > budget,
+            "budgets": budgets(source),
+        })
+    _save(cache_dir(app) / EXECUTIONS, executions)
+    return rows
+
+
+def note_build_start(app: Sphinx) -> None:
+    app.env.book_build_started = time.time()
+
+
+def write_report(app: Sphinx, exception) -> None:
+    """Write <build>/execution-report.json when the build finishes (also after warnings)."""
+    if app.builder.name != "html" or not hasattr(app.env, "book_build_started"):
+        return
+    report = {
+        "profile": app.config.book_profile,
+        "device": app.config.book_device,
+        "commit": os.environ.get("BOOK_COMMIT", "unknown"),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "notebooks": execution_rows(app),
+    }
+    _save(Path(app.outdir).parent / "execution-report.json", report)
+
+
+class execution_status(nodes.General, nodes.Element):
+    """Placeholder replaced by the status table once every page has been executed."""
+
+
+class ExecutionStatusDirective(SphinxDirective):
+    """`{execution-status}`: the table of lecture execution times against their budgets."""
+
+    def run(self):
+        return [execution_status()]
+
+
+def _row(cells: list[str], header: bool = False) -> nodes.row:
+    row = nodes.row()
+    for text in cells:
+        entry = nodes.entry()
+        entry += nodes.paragraph(text=text)
+        row += entry
+    return row
+
+
+def render_status(app: Sphinx, doctree, docname: str) -> None:
+    for node in doctree.findall(execution_status):
+        rows = execution_rows(app)
+        table = nodes.table(classes=["execution-status"])
+        group = nodes.tgroup(cols=7)
+        table += group
+        group.extend(nodes.colspec(colwidth=1) for _ in range(7))
+        head = nodes.thead()
+        head += _row(["Notebook", "Status", "Seconds", "Budget (s)", "Within budget", "Run", "Device"])
+        body = nodes.tbody()
+        for r in rows:
+            within = "n/a" if r["seconds"] is None else ("OVER BUDGET" if r["over_budget"] else "yes")
+            body += _row([r["source"], r["status"], "–" if r["seconds"] is None else f"{r['seconds']:.1f}",
+                          f"{r['budget_seconds']:.0f}", within, r["method"], r["device"]])
+        group += head
+        group += body
+        caption = nodes.paragraph(text=(
+            f"Profile '{app.config.book_profile}', built on {app.config.book_device}. "
+            "'Run' says whether the notebook was executed in this build or its outputs came from the "
+            "execution cache (in which case the time is that of the run that produced them)."))
+        node.replace_self([caption, table])
+
+
+# ------------------------------------------------------------ the Colab button
+
+
+def colab_url(app: Sphinx, pagename: str) -> str | None:
+    """The Colab URL of a lecture's generated notebook, or None when the page is no lecture."""
+    repo = app.config.book_repository_url.rstrip("/")
+    if not pagename.startswith("lectures/") or not repo.startswith("https://github.com/"):
+        return None
+    owner_name = repo.removeprefix("https://github.com/")
+    return (f"https://colab.research.google.com/github/{owner_name}/blob/"
+            f"{app.config.book_colab_branch}/{pagename}.ipynb")
+
+
+def add_colab_button(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    url = colab_url(app, pagename)
+    if url is None or "header_buttons" not in context:
+        return
+    context["header_buttons"].append({
+        "type": "group", "tooltip": "Run this lecture", "icon": "fas fa-rocket", "label": "launch-buttons",
+        "buttons": [{"type": "link", "text": "Open in Colab", "tooltip": "Open this lecture in Google Colab",
+                     "icon": "_static/images/logo_colab.png", "url": url}],
+    })
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("book_profile", os.environ.get("BOOK_PROFILE", "quick"), "env")
+    app.add_config_value("book_device", os.environ.get("BOOK_DEVICE", "unknown"), "env")
+    app.add_config_value("book_repository_url", "", "html")
+    app.add_config_value("book_colab_branch", "colab", "html")
+    app.add_node(execution_status)
+    app.add_directive("execution-status", ExecutionStatusDirective)
+    app.connect("builder-inited", note_build_start)
+    app.connect("env-get-outdated", purge_stale)
+    app.connect("doctree-resolved", render_status)
+    app.connect("html-page-context", add_colab_button, priority=600)
+    app.connect("build-finished", write_report)
+    return {"version": "0.1", "parallel_read_safe": False, "parallel_write_safe": True}
