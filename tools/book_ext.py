@@ -25,7 +25,9 @@ DEFAULT_BUDGETS = {"quick": 60, "full": 90, "colab_t4": 600}
 FINGERPRINTS = "book-fingerprints.json"
 EXECUTIONS = "book-executions.json"
 IMPORT_RE = re.compile(
-    r"^[ \t]*(?:from[ \t]+helpers\.(\w+)[ \t]+import|import[ \t]+helpers\.(\w+)|from[ \t]+helpers[ \t]+import[ \t]+\(?([\w ,\t\n]+)\)?)",
+    r"^[ \t]*(?:from[ \t]+helpers\.(\w+)[ \t]+import"  # from helpers.x import ...
+    r"|import[ \t]+helpers\.(\w+)"  # import helpers.x
+    r"|from[ \t]+helpers[ \t]+import[ \t]+\(?([\w ,\t\n]+)\)?)",  # from helpers import x, y
     re.M,
 )
 
@@ -186,7 +188,7 @@ def write_report(app: Sphinx, exception) -> None:
     _save(Path(app.outdir).parent / "execution-report.json", report)
 
 
-class execution_status(nodes.General, nodes.Element):
+class execution_status(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes in lower case)
     """Placeholder replaced by the status table once every page has been executed."""
 
 

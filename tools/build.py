@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     if status == 0:
         commit = build_env(ROOT, profile)[COMMIT_ENV_VAR].removesuffix("-dirty")
         notebooks = colab.generate(out / "colab", ROOT, commit=commit)
-        print(f"{len(notebooks)} Colab notebook(s) in {(out / 'colab').relative_to(ROOT)}/ (installing helpers @ {commit})")
+        where = (out / "colab").relative_to(ROOT)
+        print(f"{len(notebooks)} Colab notebook(s) in {where}/ (installing helpers @ {commit})")
         print(f"\nBook built in {time.perf_counter() - start:.0f} s (profile '{profile}').")
         print(f"Open {(out / 'html' / 'index.html').relative_to(ROOT)}  "
               f"(or: python -m http.server -d {(out / 'html').relative_to(ROOT)})")

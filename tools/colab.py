@@ -72,14 +72,13 @@ def collect_labels(sources: list[Path], root: Path) -> dict:
             if m := TARGET_RE.match(line):
                 heading = next((x.lstrip("# ").strip() for x in lines[i + 1:i + 3] if x.startswith("#")), m["label"])
                 labels[m["label"]] = (page, heading)
-            elif m := OPTION_RE.match(line.strip()):
-                if m["key"] == "label":
-                    opener = next((OPEN_RE.match(x.strip()) for x in reversed(lines[:i]) if OPEN_RE.match(x.strip())),
-                                  None)
-                    kind = TITLES.get(opener["name"], "") if opener else ""
-                    title = opener["arg"].strip() if opener else ""
-                    text = f"{kind} ({title})" if kind and title else kind or title or m["value"]
-                    labels[m["value"].strip()] = (page, text)
+            elif (m := OPTION_RE.match(line.strip())) and m["key"] == "label":
+                openers = (OPEN_RE.match(x.strip()) for x in reversed(lines[:i]))
+                opener = next((o for o in openers if o), None)
+                kind = TITLES.get(opener["name"], "") if opener else ""
+                title = opener["arg"].strip() if opener else ""
+                text = f"{kind} ({title})" if kind and title else kind or title or m["value"]
+                labels[m["value"].strip()] = (page, text)
     return labels
 
 
