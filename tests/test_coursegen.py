@@ -80,7 +80,8 @@ def test_weeks_follow_the_lecture_plan(schedule):
 def test_schedule_page_marks_cancellations_and_makeups(course):
     page = coursegen.render_pages(course)["schedule.md"]
     assert "~~Thu 29 Sep~~" in page and "~~Tue 18 Oct~~" in page and "~~Thu 20 Oct~~" in page
-    assert page.count("**Make-up.**") == 2
+    assert page.count("**No class**") == 3
+    assert page.count("**make-up**") == 2 and "## Make-up lectures" in page
     assert "{download}`course.ics" in page
 
 
