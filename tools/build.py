@@ -26,6 +26,7 @@ from helpers.device import device_name, get_device
 from helpers.profile import ENV_VAR, ProfileError, get_profile, validate_profile
 from helpers.provenance import COMMIT_ENV_VAR, git_commit
 from tools import colab, coursegen
+from tools.homework import publish as homework
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if coursegen.main(["--course", str(args.course)]) != 0:
         return 2
+    homework.build_step(ROOT, args.course)  # course/homework/<id>.ipynb; exits 2 naming file:line on a bad source
     out = output_dir(ROOT, profile)
     print(f"Building the book, profile '{profile}', into {out.relative_to(ROOT)}/ ...", flush=True)
     start = time.perf_counter()
