@@ -46,3 +46,12 @@ def test_math_is_served_from_the_book_not_a_cdn(built_site):
 
 def test_search_index_is_built(built_site):
     assert "optimization-sgd" in read(built_site, "searchindex.js")
+
+
+def test_lecture_figures_are_in_the_pages(built_site, root):
+    """Executed figures reach the site (a non-inline matplotlib backend would drop them silently)."""
+    for source in sorted((root / "lectures").glob("*.md")):
+        if "mystnb:" not in source.read_text(encoding="utf-8"):
+            continue  # a lecture without figure cells
+        page = read(built_site, f"lectures/{source.stem}.html")
+        assert re.search(r'class="cell_output[^"]*".*?<img', page, flags=re.S), f"{source.name}: no figure rendered"

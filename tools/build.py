@@ -43,7 +43,8 @@ def build_env(root: Path, profile: str) -> dict[str, str]:
     env.setdefault("BOOK_DEVICE", device_name(get_device()))
     # Sphinx loads tools.book_ext from the repository; kernels import helpers from src/.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH")]))
-    env.setdefault("MPLBACKEND", "Agg")
+    # Kernels must keep matplotlib's inline backend: a non-interactive one (Agg) drops every figure.
+    env.pop("MPLBACKEND", None)
     return env
 
 

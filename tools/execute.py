@@ -37,7 +37,7 @@ def execute_lecture(path: str | Path, profile: str, timeout: int = 900) -> Execu
     path = Path(path)
     nb = jupytext.read(path)
     os.environ["BOOK_PROFILE"] = profile
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.pop("MPLBACKEND", None)  # keep the kernel's inline backend, as in the book build
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
