@@ -1,4 +1,4 @@
-"""MNIST as tensors on the device, and a loader that batches by indexing; introduced in "Logistic regression"."""
+"""MNIST as device tensors, batched by indexing; introduced in "Logistic regression and shallow neural networks"."""
 
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ MNIST_FILES = {
 # (number of training digits, number of test digits) -> which copy of MNIST was loaded
 VARIANTS = {(60_000, 10_000): "mnist", (8_000, 2_000): "mini"}
 DESCRIPTIONS = {
-    "mnist": "MNIST (60,000 training / 10,000 test digits)",
-    "mini": "the MNIST mini set (8,000 training / 2,000 test digits re-split from the MNIST test set; "
-            "not MNIST results)",
+    "mnist": "MNIST (60,000 train / 10,000 test images)",
+    "mini": "MNIST mini set (8,000 train / 2,000 test images re-split from the MNIST test set; not MNIST results)",
 }
 
 T = TypeVar("T")
@@ -183,7 +182,7 @@ class MNISTData:
 def _variant(n_train: int, n_test: int, root: Path) -> tuple[str, str]:
     variant = VARIANTS.get((n_train, n_test), "other")
     if variant == "other":
-        return variant, f"MNIST files at {root} ({n_train:,} training / {n_test:,} test digits)"
+        return variant, f"MNIST files at {root} ({n_train:,} train / {n_test:,} test images)"
     return variant, DESCRIPTIONS[variant]
 
 
@@ -252,12 +251,12 @@ class TensorLoader:
         return n // b if self.drop_last else -(-n // b)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        tensors = self.tensors
+        if self.shuffle:
+            # One gather of the whole dataset per pass, then contiguous slices: much cheaper than a
+            # gather per batch (on a busy CPU, by one or two orders of magnitude).
+            order = torch.randperm(self.num_samples, generator=self.generator).to(tensors[0].device)
+            tensors = tuple(t[order] for t in tensors)
         b = self.batch_size
-        if not self.shuffle:  # contiguous slices are views: no copy at all
-            for i in range(len(self)):
-                yield tuple(t[i * b: (i + 1) * b] for t in self.tensors)
-            return
-        order = torch.randperm(self.num_samples, generator=self.generator).to(self.tensors[0].device)
         for i in range(len(self)):
-            idx = order[i * b: (i + 1) * b]
-            yield tuple(t[idx] for t in self.tensors)
+            yield tuple(t[i * b: (i + 1) * b] for t in tensors)  # views: do not modify them in place

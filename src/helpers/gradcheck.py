@@ -1,4 +1,4 @@
-"""Check hand-derived gradients against autograd and finite differences; introduced in "Logistic regression"."""
+"""Hand-derived gradients vs autograd and finite differences; from "Logistic regression and shallow neural networks"."""
 
 from __future__ import annotations
 

@@ -49,8 +49,8 @@ def use_book_style() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Figures of training runs and classifiers, added in "Logistic regression" and
-# "Multi-layer perceptrons and softmax regression".
+# Figures of training runs and classifiers, added in "Logistic regression and shallow neural networks"
+# and "Multi-layer perceptrons and softmax regression".
 # ---------------------------------------------------------------------------------------------
 
 SPLIT_STYLES = {"train": "-", "val": "--", "test": "--"}
@@ -64,13 +64,17 @@ def _axes(ax, figsize=None):
     return ax
 
 
-def plot_history(histories, metrics=("loss", "accuracy"), *, title=None):
+def plot_history(histories, metrics=("loss", "accuracy"), *, split_labels=None, title=None):
     """Curves of `fit` histories, one panel per metric; `histories` maps a run's name to its history.
 
     Runs differ by colour and marker, splits by line style (train solid, validation dashed).
-    A single history (a dict with keys like "train_loss") is accepted as well.
+    A single history (a dict with keys like "train_loss") is accepted as well. `split_labels`
+    renames splits in the legend, e.g. {"val": "test"} when the test split was the validation.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    split_labels = {} if split_labels is None else split_labels
 
     if any(isinstance(v, list) for v in histories.values()):
         histories = {"": histories}
@@ -83,11 +87,13 @@ def plot_history(histories, metrics=("loss", "accuracy"), *, title=None):
                 if values is None:
                     continue
                 epochs = range(1, len(values) + 1)
-                label = f"{run} ({split})" if run else split
+                shown = split_labels.get(split, split)
+                label = f"{run} ({shown})" if run else shown
                 ax.plot(epochs, values, linestyle=style, marker=MARKERS[k % len(MARKERS)], markersize=4,
                         color=OKABE_ITO[k % len(OKABE_ITO)], label=label)
         ax.set(xlabel="epoch", ylabel=metric)
-        ax.legend()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=9)
     if title:
         fig.suptitle(title)
     return fig
@@ -100,7 +106,7 @@ def plot_image_grid(images, labels, *, predictions=None, ncols=8, class_names=No
     """
     import matplotlib.pyplot as plt
 
-    images = images.detach().cpu()
+    images = images.detach().cpu().numpy()
     if images.ndim == 4:
         images = images[:, 0]  # (N, H, W): the single channel
     n = len(images)
@@ -121,31 +127,33 @@ def plot_image_grid(images, labels, *, predictions=None, ncols=8, class_names=No
             ax.set_title(f"✗ {name(predictions[i])} ({name(labels[i])})", fontsize=10, fontweight="bold",
                          color=OKABE_ITO[3])
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=10)
     return fig
 
 
 def plot_decision_boundary(predict_proba, X, y, *, ax=None, resolution=200, padding=0.5, title=None):
     """Shade P(class 1 | x) over the plane, draw the 0.5 level set, and scatter the two classes.
 
-    `predict_proba` maps points (M, 2) to probabilities (M,); `X` is (N, 2) and `y` holds 0/1.
+    `predict_proba` maps float32 CPU points (M, 2) to probabilities (M,); `X` is (N, 2), `y` holds 0/1.
     """
+    import numpy as np
     import torch
 
     ax = _axes(ax, figsize=(4.6, 4.2))
-    X, y = X.detach().cpu(), y.detach().cpu()
+    X, y = X.detach().cpu().float(), y.detach().cpu()
     lo, hi = X.min(dim=0).values - padding, X.max(dim=0).values + padding
     g0, g1 = torch.linspace(lo[0], hi[0], resolution), torch.linspace(lo[1], hi[1], resolution)
     xx, yy = torch.meshgrid(g0, g1, indexing="xy")  # (R, R) each
     grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R * R, 2)
     with torch.no_grad():
-        p = predict_proba(grid.to(X.dtype)).detach().cpu().reshape(resolution, resolution)  # (R, R)
-    shading = ax.contourf(xx, yy, p, levels=21, cmap="cividis", vmin=0, vmax=1, alpha=0.75)
+        p = predict_proba(grid).detach().cpu().reshape(resolution, resolution)  # (R, R)
+    xx, yy, p = xx.numpy(), yy.numpy(), p.numpy()
+    shading = ax.contourf(xx, yy, p, levels=np.linspace(0, 1, 21), cmap="cividis", alpha=0.5)
     ax.contour(xx, yy, p, levels=[0.5], colors="black", linewidths=2)
     for c, marker in ((0, "o"), (1, "^")):
         mask = y.flatten() == c
-        ax.scatter(X[mask, 0], X[mask, 1], s=18, marker=marker, color=OKABE_ITO[c * 3],
-                   edgecolors="white", linewidths=0.5, label=f"class {c}")
+        ax.scatter(X[mask, 0].numpy(), X[mask, 1].numpy(), s=20, marker=marker, color=OKABE_ITO[c],
+                   edgecolors="black", linewidths=0.5, label=f"class {c}")
     ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
     ax.legend(loc="upper right")
     ax.grid(False)

@@ -40,7 +40,7 @@ def model_device(model: nn.Module) -> torch.device:
 
 
 def _batches(loader: Batches, progress: bool | None, desc: str) -> Iterable:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the plain bar: tqdm.auto warns in notebooks without ipywidgets
 
     enabled = default_progress() if progress is None else progress
     return tqdm(loader, desc=desc, leave=False, disable=not enabled)

@@ -1,0 +1,101 @@
+"""helpers.training: the loops match a direct computation, and training lowers the loss."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers.data import TensorLoader
+from helpers.training import (
+    accuracy,
+    confusion_matrix,
+    default_progress,
+    evaluate,
+    fit,
+    model_device,
+    predict,
+    train_epoch,
+)
+
+
+@pytest.fixture
+def problem():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(96, 5, generator=g)
+    y = (X @ torch.randn(5, 3, generator=g)).argmax(dim=1)  # (96,) linearly separable labels
+    torch.manual_seed(0)
+    return X, y, nn.Linear(5, 3)
+
+
+def test_accuracy_multiclass_and_binary():
+    logits = torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
+    assert accuracy(logits, torch.tensor([0, 1, 1])).item() == pytest.approx(2 / 3)
+    assert accuracy(torch.tensor([1.5, -0.2, 0.3]), torch.tensor([1.0, 0.0, 0.0])).item() == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="logits"):
+        accuracy(torch.zeros(3, 2, 2), torch.zeros(3))
+
+
+def test_evaluate_matches_a_direct_computation(problem):
+    X, y, model = problem
+    result = evaluate(model, TensorLoader(X, y, batch_size=10), F.cross_entropy, progress=False)
+    with torch.no_grad():
+        y_hat = model(X)
+    assert result["loss"] == pytest.approx(F.cross_entropy(y_hat, y).item(), rel=1e-6)
+    assert result["accuracy"] == pytest.approx((y_hat.argmax(1) == y).float().mean().item())
+    assert not model.training
+
+
+def test_train_epoch_takes_one_step_per_batch(problem):
+    X, y, model = problem
+    oracle = nn.Linear(5, 3)
+    oracle.load_state_dict(model.state_dict())
+    train_epoch(model, TensorLoader(X, y, batch_size=32), F.cross_entropy,
+                torch.optim.SGD(model.parameters(), lr=0.1), progress=False)
+    opt = torch.optim.SGD(oracle.parameters(), lr=0.1)
+    for i in range(0, 96, 32):
+        opt.zero_grad()
+        F.cross_entropy(oracle(X[i:i + 32]), y[i:i + 32]).backward()
+        opt.step()
+    assert model.training
+    for a, b in zip(model.parameters(), oracle.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_fit_lowers_the_loss_and_records_history(problem):
+    X, y, model = problem
+    loader = TensorLoader(X, y, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(0))
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    initial = evaluate(model, loader, F.cross_entropy, progress=False)["loss"]
+    history = fit(model, loader, F.cross_entropy, opt, 5, val_loader=TensorLoader(X, y, batch_size=50),
+                  scheduler=torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5), progress=False)
+    assert set(history) == {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 5 for v in history.values())
+    assert history["val_loss"][-1] < 0.5 * initial and history["train_loss"][-1] < history["train_loss"][0]
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.5 * 0.5**5)
+    with pytest.raises(ValueError, match="num_epochs"):
+        fit(model, loader, F.cross_entropy, opt, 0)
+
+
+def test_empty_loader_is_an_error(problem):
+    _, _, model = problem
+    with pytest.raises(ValueError, match="no batches"):
+        evaluate(model, TensorLoader(torch.zeros(3, 5), torch.zeros(3), batch_size=4, drop_last=True),
+                 F.cross_entropy, progress=False)
+
+
+def test_predict_and_confusion_matrix(problem):
+    X, y, model = problem
+    y_hat, labels = predict(model, TensorLoader(X, y, batch_size=7))
+    torch.testing.assert_close(y_hat, model(X).detach())
+    cm = confusion_matrix(labels, y_hat.argmax(1), 3)
+    oracle = torch.zeros(3, 3, dtype=torch.long)
+    for t, p in zip(labels.tolist(), y_hat.argmax(1).tolist(), strict=True):
+        oracle[t, p] += 1
+    torch.testing.assert_close(cm, oracle)
+    with pytest.raises(ValueError, match="lie in"):
+        confusion_matrix(torch.tensor([0, 3]), torch.tensor([0, 1]), 3)
+
+
+def test_progress_is_off_in_ci_and_model_device():
+    assert default_progress({"CI": "true"}) is False
+    assert model_device(nn.Linear(2, 2)) == torch.device("cpu") == model_device(nn.ReLU())
