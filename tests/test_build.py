@@ -29,8 +29,9 @@ def make_book(tmp: Path, root: Path, body: str) -> Path:
     shutil.copy(root / "_config.yml", book / "_config.yml")
     (book / "_static").symlink_to(root / "_static")
     (book / "_vendor").symlink_to(root / "_vendor")
-    (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
-    (book / "page.md").write_text(HEADER + textwrap.dedent(body))
+    (book / "_toc.yml").write_text("format: jb-book\nroot: lectures/page\n")
+    (book / "lectures").mkdir()
+    (book / "lectures" / "page.md").write_text(HEADER + textwrap.dedent(body))
     return book
 
 
@@ -76,4 +77,4 @@ def test_clean_page_builds(tmp_path, root):
     book = make_book(tmp_path, root, "# A page\n\n```{code-cell} ipython3\nassert 1 + 1 == 2\n```\n")
     proc = build(book, root)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert (book / "out" / "html" / "page.html").exists()
+    assert (book / "out" / "html" / "lectures" / "page.html").exists()
