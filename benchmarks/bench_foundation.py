@@ -33,7 +33,7 @@ def main() -> int:
         # The clone's stamp must look up to date so that `make` reuses the environment.
         for name in ("requirements.txt", "pyproject.toml"):
             os.utime(clone / name, (0, 0))
-        shutil.copytree(ROOT / "_static" / "mathjax", clone / "_static" / "mathjax")
+        shutil.copytree(ROOT / "_vendor", clone / "_vendor")
         start = time.perf_counter()
         proc = subprocess.run(["make", "book"], cwd=clone, capture_output=True, text=True,
                               env={**os.environ, "BOOK_PROFILE": "quick"})
