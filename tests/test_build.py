@@ -3,42 +3,22 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+import tinybook
 
 pytestmark = pytest.mark.build
 
-HEADER = """\
----
-jupytext:
-  text_representation: {extension: .md, format_name: myst, format_version: 0.13}
-kernelspec: {display_name: Python 3, language: python, name: python3}
----
-"""
 
 
 def make_book(tmp: Path, root: Path, body: str) -> Path:
-    """A one-page book with the project's own _config.yml and static files."""
-    book = tmp / "book"
-    book.mkdir()
-    shutil.copy(root / "_config.yml", book / "_config.yml")
-    (book / "_static").symlink_to(root / "_static")
-    (book / "_vendor").symlink_to(root / "_vendor")
-    (book / "_toc.yml").write_text("format: jb-book\nroot: lectures/page\n")
-    (book / "lectures").mkdir()
-    (book / "lectures" / "page.md").write_text(HEADER + textwrap.dedent(body))
-    return book
+    return tinybook.make_book(tmp, root, {"page": body})
 
 
 def build(book: Path, root: Path) -> subprocess.CompletedProcess:
-    code = ("import sys; from pathlib import Path; from tools.build import run_sphinx; "
-            f"sys.exit(run_sphinx(Path({str(book)!r}), Path({str(book / 'out')!r}), 'quick'))")
-    return subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
+    return tinybook.build(book, root)
 
 
 FAILING = """
