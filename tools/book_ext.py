@@ -2,7 +2,7 @@
 report and status page, lecture time budgets, and the "Open in Colab" button.
 
 Loaded through `_config.yml` (`sphinx.local_extensions`). Driven by tools/build.py, which
-sets BOOK_PROFILE, BOOK_DEVICE and BOOK_COMMIT for the build.
+sets BOOK_PROFILE and BOOK_COMMIT for the build (and BOOK_DEVICE, if the caller knows it).
 """
 
 from __future__ import annotations
@@ -150,14 +150,14 @@ def execution_rows(app: Sphinx) -> list[dict]:
         source = Path(env.doc2path(docname))
         executed = data["mtime"] >= started
         if executed and data["succeeded"]:
-            executions[docname] = {"device": app.config.book_device, "date": dt.datetime.now(dt.UTC).isoformat()}
+            executions[docname] = {"device": build_device(app), "date": dt.datetime.now(dt.UTC).isoformat()}
         budget = budgets(source)[app.config.book_profile]
         seconds = data.get("runtime")
         rows.append({
             "docname": docname,
             "source": source.relative_to(Path(app.srcdir)).as_posix(),
             "profile": app.config.book_profile,
-            "device": app.config.book_device if executed else executions.get(docname, {}).get("device", "unknown"),
+            "device": build_device(app) if executed else executions.get(docname, {}).get("device", "unknown"),
             "seconds": round(seconds, 2) if seconds is not None else None,
             "method": "executed" if executed else "cache",
             "status": "ok" if data["succeeded"] else "failed",
@@ -170,6 +170,15 @@ def execution_rows(app: Sphinx) -> list[dict]:
     return rows
 
 
+def build_device(app: Sphinx) -> str:
+    """The device the kernels of this build run on (found lazily: importing torch takes seconds)."""
+    if not app.config.book_device:
+        from helpers.device import device_name, get_device
+
+        app.config.book_device = device_name(get_device())
+    return app.config.book_device
+
+
 def note_build_start(app: Sphinx) -> None:
     app.env.book_build_started = time.time()
 
@@ -178,12 +187,14 @@ def write_report(app: Sphinx, exception) -> None:
     """Write <build>/execution-report.json when the build finishes (also after warnings)."""
     if app.builder.name != "html" or not hasattr(app.env, "book_build_started"):
         return
+    rows = execution_rows(app)
     report = {
         "profile": app.config.book_profile,
-        "device": app.config.book_device,
+        # Finding the device imports torch: only worth it when this build executed something.
+        "device": build_device(app) if any(r["method"] == "executed" for r in rows) else None,
         "commit": os.environ.get("BOOK_COMMIT", "unknown"),
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "notebooks": execution_rows(app),
+        "notebooks": rows,
     }
     _save(Path(app.outdir).parent / "execution-report.json", report)
 
@@ -225,7 +236,7 @@ def render_status(app: Sphinx, doctree, docname: str) -> None:
         group += head
         group += body
         caption = nodes.paragraph(text=(
-            f"Profile '{app.config.book_profile}', built on {app.config.book_device}. "
+            f"Profile '{app.config.book_profile}'. "
             "'Run' says whether the notebook was executed in this build or its outputs came from the "
             "execution cache (in which case the time is that of the run that produced them)."))
         node.replace_self([caption, table])
@@ -257,7 +268,7 @@ def add_colab_button(app: Sphinx, pagename, templatename, context, doctree) -> N
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("book_profile", os.environ.get("BOOK_PROFILE", "quick"), "env")
-    app.add_config_value("book_device", os.environ.get("BOOK_DEVICE", "unknown"), "env")
+    app.add_config_value("book_device", os.environ.get("BOOK_DEVICE", ""), "env")
     app.add_config_value("book_repository_url", "", "html")
     app.add_config_value("book_colab_branch", "colab", "html")
     app.add_node(execution_status)

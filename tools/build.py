@@ -22,7 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.device import device_name, get_device
 from helpers.profile import ENV_VAR, ProfileError, get_profile, validate_profile
 from helpers.provenance import COMMIT_ENV_VAR, git_commit
 from tools import colab, coursegen
@@ -40,7 +39,6 @@ def build_env(root: Path, profile: str) -> dict[str, str]:
     env = dict(os.environ)
     env[ENV_VAR] = profile
     env.setdefault(COMMIT_ENV_VAR, git_commit(root))
-    env.setdefault("BOOK_DEVICE", device_name(get_device()))
     # Sphinx loads tools.book_ext from the repository; kernels import helpers from src/.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH")]))
     # Kernels must keep matplotlib's inline backend: a non-interactive one (Agg) drops every figure.
@@ -54,11 +52,13 @@ def run_sphinx(root: Path, out: Path, profile: str) -> int:
     bindir = Path(sys.executable).parent
     # Jupyter Book turns _config.yml into Sphinx's conf.py; calling Sphinx directly lets us
     # rewrite every page (-a) while re-reading only what changed.
-    config = subprocess.run([str(bindir / "jupyter-book"), "config", "sphinx", str(root)], env=env,
-                            capture_output=True, text=True)
-    if config.returncode != 0:
-        print(config.stdout + config.stderr, file=sys.stderr)
-        return config.returncode
+    conf, config_yml = root / "conf.py", root / "_config.yml"
+    if not conf.exists() or conf.stat().st_mtime < config_yml.stat().st_mtime:
+        config = subprocess.run([str(bindir / "jupyter-book"), "config", "sphinx", str(root)], env=env,
+                                capture_output=True, text=True)
+        if config.returncode != 0:
+            print(config.stdout + config.stderr, file=sys.stderr)
+            return config.returncode
     doctrees = out / "doctrees"
     if (out / "html-failed").exists():
         shutil.rmtree(doctrees, ignore_errors=True)  # re-read everything after a failed build
