@@ -10,10 +10,7 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import torch
-
 from helpers import __version__
-from helpers.device import device_name, get_device
 from helpers.profile import get_profile
 
 COMMIT_ENV_VAR = "BOOK_COMMIT"
@@ -76,8 +73,15 @@ def git_commit(cwd: str | Path | None = None) -> str:
     return f"{commit}-dirty" if dirty else commit
 
 
-def provenance(device: torch.device | str | None = None) -> Provenance:
-    """Collect the provenance of the current run (shown by displaying the returned object)."""
+def provenance(device=None) -> Provenance:
+    """Collect the provenance of the current run (shown by displaying the returned object).
+
+    `device` is a torch.device or its name; by default the one `helpers.device.get_device` picks.
+    """
+    import torch  # here, not at the top: the build imports git_commit without paying for torch
+
+    from helpers.device import device_name, get_device
+
     device = get_device() if device is None else device
     return Provenance(
         profile=get_profile(),
