@@ -56,3 +56,12 @@ def test_lecture_figures_are_in_the_pages(built_site, root):
             continue  # a lecture without figure cells
         page = read(built_site, f"lectures/{source.stem}.html")
         assert re.search(r'class="cell_output[^"]*".*?<img', page, flags=re.S), f"{source.name}: no figure rendered"
+
+
+def test_every_lecture_states_how_it_was_executed(built_site, root):
+    toc = (root / "_toc.yml").read_text(encoding="utf-8")
+    lectures = re.findall(r"file: (lectures/[\w-]+)", toc)
+    assert len(lectures) >= 6
+    for lecture in lectures:
+        page = read(built_site, f"{lecture}.html")
+        assert "How this page was executed" in page and "<code>quick</code>" in page, lecture
