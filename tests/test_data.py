@@ -152,3 +152,16 @@ def test_loader_refuses_bad_input():
         TensorLoader(torch.zeros(3), torch.zeros(4), batch_size=2)
     with pytest.raises(ValueError, match="positive integer"):
         TensorLoader(torch.zeros(3), batch_size=0)
+
+
+def test_ensure_present_says_why_the_data_is_missing(tmp_path):
+    def not_found(path, why):
+        return FileNotFoundError(f"{path}: {why}")
+
+    present = lambda path: (path / "ok").exists()  # noqa: E731
+    with pytest.raises(FileNotFoundError, match="download=False"):
+        data.ensure_present(tmp_path, present, False, lambda p: None, not_found)
+    with pytest.raises(FileNotFoundError, match="left no data files"):
+        data.ensure_present(tmp_path, present, True, lambda p: None, not_found)
+    data.ensure_present(tmp_path, present, True, lambda p: (p / "ok").touch(), not_found)
+    assert present(tmp_path)

@@ -37,6 +37,7 @@ from helpers.plotting import (  # noqa: E402
     plot_decision_boundary,
     plot_history,
     plot_image_grid,
+    to_display,
 )
 
 
@@ -91,3 +92,24 @@ def test_confusion_matrix_cells_show_counts(close_figures):
     assert [t.get_text() for t in ax.texts] == ["5", "1", "0", "4"]
     ax = plot_confusion_matrix(cm, normalize=True)
     assert [t.get_text() for t in ax.texts] == ["0.83", "0.17", "0.00", "1.00"]
+
+
+def test_to_display_is_channels_last_and_clipped():
+    X = torch.rand(2, 3, 4, 5) * 1.4 - 0.2
+    torch.testing.assert_close(torch.from_numpy(to_display(X)), X.clamp(0, 1).permute(0, 2, 3, 1))  # (N, H, W, 3)
+    torch.testing.assert_close(torch.from_numpy(to_display(X[:, :1])), X[:, 0].clamp(0, 1))  # (N, H, W)
+    with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
+        to_display(torch.rand(2, 2, 4, 4))
+
+
+def test_colour_grid_titles_pixels_and_row_titles(close_figures):
+    X = torch.rand(5, 3, 6, 6, generator=torch.Generator().manual_seed(0))
+    fig = plot_image_grid(X, torch.tensor([0, 1, 2, 1, 0]), class_names=("cat", "dog", "ship"),
+                          predictions=torch.tensor([0, 2, 2, 1, 0]), ncols=3, title="a grid",
+                          row_titles=["first", "second"])
+    axes = fig.axes
+    assert len(axes) == 6 and fig._suptitle.get_text() == "a grid"
+    assert [ax.get_title() for ax in axes[:5]] == ["cat", "✗ ship (dog)", "ship", "dog", "cat"]
+    assert axes[1].title.get_fontweight() == "bold"
+    torch.testing.assert_close(torch.from_numpy(axes[4].images[0].get_array().data), X[4].permute(1, 2, 0))
+    assert axes[3].get_ylabel() == "second" and not axes[5].images

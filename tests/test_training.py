@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.accel import Precision, choose_precision, grad_scaler
 from helpers.data import TensorLoader
 from helpers.training import (
     accuracy,
@@ -99,3 +100,63 @@ def test_predict_and_confusion_matrix(problem):
 def test_progress_is_off_in_ci_and_model_device():
     assert default_progress({"CI": "true"}) is False
     assert model_device(nn.Linear(2, 2)) == torch.device("cpu") == model_device(nn.ReLU())
+
+
+# ---- mixed precision, augmentation and per-step schedules (used from Week 4 on)
+
+@pytest.fixture
+def small_problem():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(64, 4, generator=g)
+    y = (X @ torch.randn(4, 3, generator=g)).argmax(1)  # (64,)
+    torch.manual_seed(0)
+    return X, y, nn.Linear(4, 3)
+
+
+def clone(model):
+    other = nn.Linear(4, 3)
+    other.load_state_dict(model.state_dict())
+    return other
+
+
+def test_fp32_epoch_matches_a_hand_loop_with_transform_and_scheduler(small_problem):
+    X, y, model = small_problem
+    oracle = clone(model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    row = train_epoch(model, TensorLoader(X, y, batch_size=16), F.cross_entropy, opt,
+                          precision=choose_precision("cpu"), transform=lambda Z: 2 * Z, scheduler=sched)
+    opt2 = torch.optim.SGD(oracle.parameters(), lr=0.1)
+    losses = []
+    for k, i in enumerate(range(0, 64, 16)):
+        for group in opt2.param_groups:
+            group["lr"] = 0.1 * 0.5**k  # the scheduler steps after every batch
+        loss = F.cross_entropy(oracle(2 * X[i:i + 16]), y[i:i + 16])
+        opt2.zero_grad()
+        loss.backward()
+        opt2.step()
+        losses.append(loss.item())
+    for a, b in zip(model.parameters(), oracle.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+    assert row["loss"] == pytest.approx(sum(losses) / 4)
+    assert set(row) == {"loss", "accuracy"} and 0 <= row["accuracy"] <= 1
+
+
+def test_bf16_autocast_epoch_trains_close_to_fp32(small_problem):
+    X, y, model = small_problem
+    oracle = clone(model)
+    loader = TensorLoader(X, y, batch_size=16)
+    train_epoch(model, loader, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1),
+                    precision=Precision("cpu", torch.bfloat16))
+    train_epoch(oracle, loader, F.cross_entropy, torch.optim.SGD(oracle.parameters(), lr=0.1))
+    for a, b in zip(model.parameters(), oracle.parameters(), strict=True):
+        assert a.dtype == torch.float32  # master weights stay fp32
+        torch.testing.assert_close(a, b, rtol=0.05, atol=0.02)
+
+
+def test_fp16_needs_an_enabled_scaler(small_problem):
+    X, y, model = small_problem
+    with pytest.raises(ValueError, match="GradScaler"):
+        train_epoch(model, TensorLoader(X, y, batch_size=16), F.cross_entropy,
+                        torch.optim.SGD(model.parameters(), lr=0.1), precision=Precision("cuda", torch.float16, True),
+                        scaler=grad_scaler(Precision("cpu")))

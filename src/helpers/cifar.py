@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import torch
 
-from helpers.data import DATA_ENV_VAR, DEFAULT_DATA_ROOT, Split
+from helpers.data import DATA_ENV_VAR, DEFAULT_DATA_ROOT, Split, ensure_present
 from helpers.profile import get_profile, validate_profile
 
 T = TypeVar("T")
@@ -223,15 +223,7 @@ def load_cifar10(root: str | Path | None = None, *, device: torch.device | str =
                        f"coloured shapes, seed {seed}; its numbers are not CIFAR-10 results)")
         return CIFARData(_split(*train, None, device), _split(*test, None, device), CLASSES, True, description, None)
     path = resolve_root(root, environ)
-    if not has_cifar10(path):
-        if not download:
-            raise _not_found(path, "download=False")
-        try:
-            _download_cifar10(path)
-        except Exception as err:  # torchvision raises URLError/OSError/RuntimeError when offline
-            raise _not_found(path, f"the download failed: {type(err).__name__}: {err}") from err
-        if not has_cifar10(path):
-            raise _not_found(path, "the download left no batch files there")
+    ensure_present(path, has_cifar10, download, lambda p: _download_cifar10(p), _not_found)
     (X_train, y_train), (X_test, y_test) = read_cifar10(path)
     train, test = _split(X_train, y_train, num_train, device), _split(X_test, y_test, num_test, device)
     description = f"CIFAR-10 ({len(train):,} train / {len(test):,} test images)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -121,6 +121,21 @@ def read_idx(path: str | Path) -> torch.Tensor:
     return torch.from_numpy(body.copy()).reshape(shape)
 
 
+def ensure_present(path: Path, present: Callable[[Path], bool], download: bool,
+                   fetch: Callable[[Path], None], not_found: Callable[[Path, str], Exception]) -> None:
+    """Make sure a data set is under `path`: fetch it if allowed, else raise `not_found(path, why)`."""
+    if present(path):
+        return
+    if not download:
+        raise not_found(path, "download=False")
+    try:
+        fetch(path)
+    except Exception as err:  # torchvision raises RuntimeError/URLError/OSError when offline
+        raise not_found(path, f"the download failed: {type(err).__name__}: {err}") from err
+    if not present(path):
+        raise not_found(path, "the download left no data files there")
+
+
 def _download_mnist(root: Path) -> None:
     """Download MNIST into `root/MNIST/raw` with torchvision (needs the internet)."""
     import torchvision
@@ -197,15 +212,7 @@ def load_mnist(root: str | Path | None = None, *, device: torch.device | str = "
     resolved = resolve_root(root, profile, environ)
     path = resolved.path
     download = resolved.download if download is None else download
-    if not has_mnist(path):
-        if not download:
-            raise _not_found(path, "download=False")
-        try:
-            _download_mnist(path)
-        except Exception as err:  # torchvision raises RuntimeError/URLError/OSError when offline
-            raise _not_found(path, f"the download failed: {type(err).__name__}: {err}") from err
-        if not has_mnist(path):
-            raise _not_found(path, "the download left no idx files there")
+    ensure_present(path, has_mnist, download, lambda p: _download_mnist(p), _not_found)
     raw = _raw_dir(path)
     splits = {}
     for train, (images, labels) in MNIST_FILES.items():

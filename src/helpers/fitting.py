@@ -1,4 +1,4 @@
-"""Mixed-precision epochs with augmentation, and early stopping; introduced in "Convolutional layers and LeNet"."""
+"""Epoch runners (mixed precision, augmentation) and early stopping; introduced in "Convolutional layers and LeNet"."""
 
 from __future__ import annotations
 
@@ -8,64 +8,21 @@ from collections.abc import Callable, Iterable, Mapping
 import torch
 from torch import nn
 
-from helpers.accel import Precision, autocast, grad_scaler, to_memory_format
-from helpers.training import Metric, accuracy, evaluate, model_device
+from helpers.training import evaluate, train_epoch
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
-
-
-def amp_train_epoch(model: nn.Module, loader: Batches, loss_fn: Callable, optimizer: torch.optim.Optimizer, *,
-                    precision: Precision | None = None, scaler: torch.amp.GradScaler | None = None,
-                    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
-                    metrics: Mapping[str, Metric] | None = None) -> dict[str, float]:
-    """One pass of mini-batch training, like `helpers.training.train_epoch`, plus:
-
-    the forward pass under `precision`'s autocast, the backward pass through `scaler` (fp16),
-    `transform` applied to each input batch on the device (augmentation), and `scheduler.step()`
-    after every optimizer step. Returns the sample-weighted mean loss and metrics over the epoch.
-    """
-    device = model_device(model)
-    precision = Precision(device.type) if precision is None else precision
-    scaler = grad_scaler(precision) if scaler is None else scaler
-    if precision.use_scaler and not scaler.is_enabled():
-        raise ValueError(f"{precision.name} needs an enabled GradScaler: pass scaler=grad_scaler(precision)")
-    metrics = {"accuracy": accuracy} if metrics is None else metrics
-    model.train()
-    totals, count = {"loss": 0.0, **dict.fromkeys(metrics, 0.0)}, 0
-    for X, y in loader:
-        X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        if transform is not None:
-            X = transform(X)
-        X = to_memory_format(X, precision)
-        with autocast(precision):
-            y_hat = model(X)
-            loss = loss_fn(y_hat, y)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)  # unscales the gradients first, and skips the step if they overflowed
-        scaler.update()
-        if scheduler is not None:
-            scheduler.step()
-        n = len(y)
-        count += n
-        totals["loss"] += loss.item() * n
-        for name, metric in metrics.items():
-            totals[name] += float(metric(y_hat.detach().float(), y)) * n
-    if count == 0:
-        raise ValueError("the loader yielded no batches: check its length (drop_last with too few samples?)")
-    return {name: total / count for name, total in totals.items()}
 
 
 def epoch_runner(model: nn.Module, train_loader: Batches, loss_fn: Callable, optimizer: torch.optim.Optimizer, *,
                  val_loader: Batches | None = None, val_name: str = "val",
                  **options) -> Callable[[int], dict[str, float]]:
-    """A function `run_epoch(epoch)` that trains one epoch (`amp_train_epoch` with `options`) and, with a
+    """A function `run_epoch(epoch)` that trains one epoch (`train_epoch` with `options`: precision, scaler,
+    transform, scheduler, metrics) and, with a
     `val_loader`, evaluates; it returns a row {"train_loss": ..., "val_accuracy": ...}. With
     `val_name="test"` the evaluation is recorded as "test_loss", "test_accuracy" (a set never used to choose)."""
     def run_epoch(epoch: int) -> dict[str, float]:
-        row = {f"train_{k}": v for k, v in amp_train_epoch(model, train_loader, loss_fn, optimizer,
-                                                           **options).items()}
+        options.setdefault("progress", False)
+        row = {f"train_{k}": v for k, v in train_epoch(model, train_loader, loss_fn, optimizer, **options).items()}
         if val_loader is not None:
             row |= {f"{val_name}_{k}": v for k, v in evaluate(model, val_loader, loss_fn, progress=False).items()}
         return row

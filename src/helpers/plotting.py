@@ -99,33 +99,53 @@ def plot_history(histories, metrics=("loss", "accuracy"), *, split_labels=None, 
     return fig
 
 
-def plot_image_grid(images, labels, *, predictions=None, ncols=8, class_names=None, title=None):
-    """A grid of images (N, 1, H, W) or (N, H, W) titled by label, or by "prediction (true label)".
+def to_display(images):
+    """Images (N, C, H, W) with C = 1 or 3, or (N, H, W), in [0, 1] -> NumPy (N, H, W) or (N, H, W, 3)."""
+    if images.ndim == 3:
+        images = images.unsqueeze(1)  # (N, 1, H, W)
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"expected images (N, 1, H, W), (N, 3, H, W) or (N, H, W), got shape {tuple(images.shape)}")
+    images = images.detach().float().clamp(0, 1).cpu()
+    if images.shape[1] == 1:
+        return images[:, 0].numpy()  # (N, H, W): the single channel
+    return images.permute(0, 2, 3, 1).numpy()  # (N, H, W, 3)
 
-    Wrong predictions are written in bold with a cross, so that they stand out without colour.
+
+def plot_image_grid(images, labels=None, *, predictions=None, ncols=8, class_names=None, title=None,
+                    row_titles=None):
+    """A grid of images in [0, 1], grey (N, 1, H, W) or colour (N, 3, H, W), titled by label.
+
+    With `predictions`, wrong ones are titled "✗ predicted (true)" in bold, so that they stand out
+    without colour. `row_titles` labels the rows on the left (e.g. "original", "flipped").
     """
     import matplotlib.pyplot as plt
 
-    images = images.detach().cpu().numpy()
-    if images.ndim == 4:
-        images = images[:, 0]  # (N, H, W): the single channel
-    n = len(images)
+    pictures = to_display(images)
+    n = len(pictures)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.15 * ncols, 1.35 * nrows), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols + (0.8 if row_titles else 0), 1.35 * nrows),
+                             layout="constrained", squeeze=False)
     name = (lambda c: str(class_names[int(c)])) if class_names is not None else (lambda c: str(int(c)))
     for i, ax in enumerate(axes.flat):
-        ax.axis("off")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
         if i >= n:
+            ax.axis("off")
             continue
-        ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
-        if predictions is None:
-            ax.set_title(name(labels[i]), fontsize=10)
-        elif int(predictions[i]) == int(labels[i]):
-            ax.set_title(name(predictions[i]), fontsize=10)
+        grey = pictures[i].ndim == 2
+        ax.imshow(pictures[i], cmap="gray_r" if grey else None, vmin=0, vmax=1, interpolation="nearest")
+        if labels is None:
+            continue
+        if predictions is None or int(predictions[i]) == int(labels[i]):
+            ax.set_title(name(labels[i]), fontsize=9)
         else:
-            ax.set_title(f"✗ {name(predictions[i])} ({name(labels[i])})", fontsize=10, fontweight="bold",
+            ax.set_title(f"✗ {name(predictions[i])} ({name(labels[i])})", fontsize=9, fontweight="bold",
                          color=OKABE_ITO[3])
+    for r, text in enumerate(row_titles or []):
+        axes[r, 0].set_ylabel(text, fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

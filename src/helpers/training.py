@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 import torch
 from torch import nn
 
+from helpers.accel import Precision, autocast, grad_scaler, to_memory_format
+
 Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
@@ -47,23 +49,37 @@ def _batches(loader: Batches, progress: bool | None, desc: str) -> Iterable:
 
 
 def _run(model: nn.Module, loader: Batches, loss_fn: Callable, metrics: Mapping[str, Metric],
-         optimizer: torch.optim.Optimizer | None, progress: bool | None, desc: str) -> dict[str, float]:
+         optimizer: torch.optim.Optimizer | None, progress: bool | None, desc: str, *,
+         precision: Precision | None = None, scaler: torch.amp.GradScaler | None = None,
+         transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+         scheduler: torch.optim.lr_scheduler.LRScheduler | None = None) -> dict[str, float]:
     device = model_device(model)
+    precision = Precision(device.type) if precision is None else precision  # fp32 unless asked
+    scaler = grad_scaler(precision) if scaler is None else scaler  # a pass-through unless fp16
+    if precision.use_scaler and not scaler.is_enabled():
+        raise ValueError(f"{precision.name} needs an enabled GradScaler: pass scaler=grad_scaler(precision)")
     totals = {"loss": 0.0, **dict.fromkeys(metrics, 0.0)}
     count = 0
     for X, y in _batches(loader, progress, desc):
         X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        y_hat = model(X)
-        loss = loss_fn(y_hat, y)
+        if transform is not None:
+            X = transform(X)  # augmentation, on the device
+        X = to_memory_format(X, precision)
+        with autocast(precision):
+            y_hat = model(X)
+            loss = loss_fn(y_hat, y)
         if optimizer is not None:
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)  # unscales the gradients first, and skips the step if they overflowed
+            scaler.update()
+            if scheduler is not None:
+                scheduler.step()
         n = len(y)
         count += n
         totals["loss"] += loss.item() * n
         for name, metric in metrics.items():
-            totals[name] += float(metric(y_hat.detach(), y)) * n
+            totals[name] += float(metric(y_hat.detach().float(), y)) * n
     if count == 0:
         raise ValueError("the loader yielded no batches: check its length (drop_last with too few samples?)")
     return {name: total / count for name, total in totals.items()}
@@ -71,11 +87,20 @@ def _run(model: nn.Module, loader: Batches, loss_fn: Callable, metrics: Mapping[
 
 def train_epoch(model: nn.Module, loader: Batches, loss_fn: Callable, optimizer: torch.optim.Optimizer, *,
                 metrics: Mapping[str, Metric] | None = None, progress: bool | None = None,
-                desc: str = "train") -> dict[str, float]:
-    """One pass of mini-batch training; returns the sample-weighted mean loss and metrics seen on the way."""
+                desc: str = "train", precision: Precision | None = None,
+                scaler: torch.amp.GradScaler | None = None,
+                transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                scheduler: torch.optim.lr_scheduler.LRScheduler | None = None) -> dict[str, float]:
+    """One pass of mini-batch training; returns the sample-weighted mean loss and metrics seen on the way.
+
+    Optional, for the later weeks: the forward pass under `precision`'s autocast (fp32 by default)
+    with the backward pass through `scaler` (fp16), `transform` applied to each batch on the device
+    (augmentation), and `scheduler.step()` after every optimizer step.
+    """
     model.train()
     metrics = {"accuracy": accuracy} if metrics is None else metrics
-    return _run(model, loader, loss_fn, metrics, optimizer, progress, desc)
+    return _run(model, loader, loss_fn, metrics, optimizer, progress, desc, precision=precision, scaler=scaler,
+                transform=transform, scheduler=scheduler)
 
 
 @torch.no_grad()
