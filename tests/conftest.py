@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,3 +33,13 @@ def built_site() -> Path:
                           capture_output=True, text=True)
     assert proc.returncode == 0, f"the quick-profile build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
     return ROOT / "_build" / "quick" / "html"
+
+
+@pytest.fixture
+def linear_problem():
+    """A seeded 3-class problem (64 points in 4-d) and a linear model, for training-loop tests."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(64, 4, generator=g)
+    y = (X @ torch.randn(4, 3, generator=g)).argmax(1)  # (64,)
+    torch.manual_seed(0)
+    return X, y, nn.Linear(4, 3)

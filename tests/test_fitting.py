@@ -3,23 +3,13 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from helpers.data import TensorLoader
 from helpers.fitting import EarlyStopping, append_row, epoch_runner
 
 
-@pytest.fixture
-def problem():
-    g = torch.Generator().manual_seed(0)
-    X = torch.randn(64, 4, generator=g)
-    y = (X @ torch.randn(4, 3, generator=g)).argmax(1)  # (64,)
-    torch.manual_seed(0)
-    return X, y, nn.Linear(4, 3)
-
-
-def test_epoch_runner_returns_train_and_val_rows(problem):
-    X, y, model = problem
+def test_epoch_runner_returns_train_and_val_rows(linear_problem):
+    X, y, model = linear_problem
     run = epoch_runner(model, TensorLoader(X, y, batch_size=16), F.cross_entropy,
                        torch.optim.SGD(model.parameters(), lr=0.5), val_loader=TensorLoader(X, y, batch_size=64))
     history = {}
@@ -33,8 +23,8 @@ def test_epoch_runner_returns_train_and_val_rows(problem):
     assert set(test_run(1)) == {"train_loss", "train_accuracy", "test_loss", "test_accuracy"}
 
 
-def test_early_stopping_keeps_the_best_weights_and_stops_after_patience(problem):
-    _, _, model = problem
+def test_early_stopping_keeps_the_best_weights_and_stops_after_patience(linear_problem):
+    _, _, model = linear_problem
     stopper = EarlyStopping(patience=2)
     scores = [0.5, 0.7, 0.6, 0.65, 0.9]
     stops = []

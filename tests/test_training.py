@@ -104,23 +104,14 @@ def test_progress_is_off_in_ci_and_model_device():
 
 # ---- mixed precision, augmentation and per-step schedules (used from Week 4 on)
 
-@pytest.fixture
-def small_problem():
-    g = torch.Generator().manual_seed(0)
-    X = torch.randn(64, 4, generator=g)
-    y = (X @ torch.randn(4, 3, generator=g)).argmax(1)  # (64,)
-    torch.manual_seed(0)
-    return X, y, nn.Linear(4, 3)
-
-
 def clone(model):
     other = nn.Linear(4, 3)
     other.load_state_dict(model.state_dict())
     return other
 
 
-def test_fp32_epoch_matches_a_hand_loop_with_transform_and_scheduler(small_problem):
-    X, y, model = small_problem
+def test_fp32_epoch_matches_a_hand_loop_with_transform_and_scheduler(linear_problem):
+    X, y, model = linear_problem
     oracle = clone(model)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
@@ -142,8 +133,8 @@ def test_fp32_epoch_matches_a_hand_loop_with_transform_and_scheduler(small_probl
     assert set(row) == {"loss", "accuracy"} and 0 <= row["accuracy"] <= 1
 
 
-def test_bf16_autocast_epoch_trains_close_to_fp32(small_problem):
-    X, y, model = small_problem
+def test_bf16_autocast_epoch_trains_close_to_fp32(linear_problem):
+    X, y, model = linear_problem
     oracle = clone(model)
     loader = TensorLoader(X, y, batch_size=16)
     train_epoch(model, loader, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1),
@@ -154,8 +145,8 @@ def test_bf16_autocast_epoch_trains_close_to_fp32(small_problem):
         torch.testing.assert_close(a, b, rtol=0.05, atol=0.02)
 
 
-def test_fp16_needs_an_enabled_scaler(small_problem):
-    X, y, model = small_problem
+def test_fp16_needs_an_enabled_scaler(linear_problem):
+    X, y, model = linear_problem
     with pytest.raises(ValueError, match="GradScaler"):
         train_epoch(model, TensorLoader(X, y, batch_size=16), F.cross_entropy,
                         torch.optim.SGD(model.parameters(), lr=0.1), precision=Precision("cuda", torch.float16, True),

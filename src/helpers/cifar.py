@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import torch
 
-from helpers.data import DATA_ENV_VAR, DEFAULT_DATA_ROOT, Split, ensure_present
+from helpers.data import DATA_ENV_VAR, DEFAULT_DATA_ROOT, Split, ensure_present, not_found_message, torchvision_download
 from helpers.profile import get_profile, validate_profile
 
 T = TypeVar("T")
@@ -86,20 +86,14 @@ def read_cifar10(root: str | Path) -> tuple[tuple[torch.Tensor, torch.Tensor], t
 
 
 def _download_cifar10(root: Path) -> None:
-    """Download and unpack CIFAR-10 into `root` with torchvision (needs the internet)."""
-    import torchvision
-
-    torchvision.datasets.CIFAR10(str(root), train=True, download=True)
+    torchvision_download("CIFAR10", root)
 
 
 def _not_found(root: Path, reason: str) -> CIFARNotFoundError:
-    return CIFARNotFoundError(
-        f"CIFAR-10 was not found under {root.resolve()}/{FOLDER} ({reason}). To fix it, either\n"
-        f"  - connect to the internet and load again (it is downloaded into {root.resolve()}),\n"
-        f"  - set {DATA_ENV_VAR} (or pass root=) to a folder that holds {FOLDER}/, or\n"
-        "  - run with BOOK_PROFILE=quick, or pass synthetic=True, to use the synthetic stand-in "
-        "(its numbers are not CIFAR-10 results)."
-    )
+    return CIFARNotFoundError(not_found_message(
+        "CIFAR-10", root, f"{FOLDER}/", reason,
+        "run with BOOK_PROFILE=quick, or pass synthetic=True, to use the synthetic stand-in "
+        "(its numbers are not CIFAR-10 results)."))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -136,21 +136,30 @@ def ensure_present(path: Path, present: Callable[[Path], bool], download: bool,
         raise not_found(path, "the download left no data files there")
 
 
-def _download_mnist(root: Path) -> None:
-    """Download MNIST into `root/MNIST/raw` with torchvision (needs the internet)."""
+def torchvision_download(dataset: str, root: Path) -> None:
+    """Download a torchvision data set (e.g. "MNIST", "CIFAR10") into `root` (needs the internet)."""
     import torchvision
 
-    torchvision.datasets.MNIST(str(root), train=True, download=True)
+    getattr(torchvision.datasets, dataset)(str(root), train=True, download=True)
+
+
+def not_found_message(name: str, root: Path, layout: str, reason: str, offline_fix: str) -> str:
+    """What to say when a data set is missing: where it was looked for, why, and the three ways out."""
+    return (f"{name} was not found under {root.resolve()}/{layout} ({reason}). To fix it, either\n"
+            f"  - connect to the internet and load again (it is downloaded into {root.resolve()}),\n"
+            f"  - set {DATA_ENV_VAR} (or pass root=) to a folder that holds {layout}, or\n"
+            f"  - {offline_fix}")
+
+
+def _download_mnist(root: Path) -> None:
+    torchvision_download("MNIST", root)
 
 
 def _not_found(root: Path, reason: str) -> MNISTNotFoundError:
-    return MNISTNotFoundError(
-        f"MNIST was not found under {root.resolve()}/MNIST/raw ({reason}). To fix it, either\n"
-        f"  - connect to the internet and load again (the files are downloaded into {root.resolve()}),\n"
-        f"  - set {DATA_ENV_VAR} (or pass root=) to a folder that holds MNIST/raw/*-idx?-ubyte, or\n"
-        f"  - run with BOOK_PROFILE=quick to use the offline mini set (set {MINI_ENV_VAR} to its root "
-        "if it is not at <repo>/../shared/data/mini)."
-    )
+    return MNISTNotFoundError(not_found_message(
+        "MNIST", root, "MNIST/raw/", reason,
+        f"run with BOOK_PROFILE=quick to use the offline mini set (set {MINI_ENV_VAR} to its root "
+        "if it is not at <repo>/../shared/data/mini)."))
 
 
 # ---------------------------------------------------------------------------------------------
