@@ -2,6 +2,12 @@
 
 Run from the repository root: `python -m tools.coursegen`. It validates
 course.yml first and stops, naming the bad field, when a value is malformed.
+
+Topics follow the lectures that take place, not the calendar: each plan entry takes as
+many lectures as there are weekly meetings for each week it spans, in the plan's order,
+over the regular meetings that are not cancelled and the make-ups. An entry may pin its
+first lecture to a date with `starts_on: YYYY-MM-DD`; the other topics flow around it. A
+plan that runs past the last lecture is marked "not reached" and the build prints a notice.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ PAGES = ("index", "schedule", "grading", "staff", "prerequisites", "references")
 BOOK_PAGES = ("execution-status",)  # about the book itself, listed last in the table of contents
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+PLAN_FIELDS = frozenset({"weeks", "topic", "lectures", "starts_on"})
+ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
 class CourseDataError(ValueError):
@@ -64,11 +72,47 @@ def _time(data: dict, field: str, *, optional: bool = False) -> dt.time | None:
 
 def _date(data: dict, field: str, *, optional: bool = False) -> dt.date | None:
     value = _get(data, field, (dt.date, str), optional=optional)
-    if isinstance(value, str):
-        raise CourseDataError(field, f"must be a date written YYYY-MM-DD, got {value!r}")
     if isinstance(value, dt.datetime):
         raise CourseDataError(field, f"must be a date without a time, got {value!r}")
+    if isinstance(value, str):
+        # A quoted date arrives as a string, an impossible one (2022-09-31) as a _BadDate.
+        match = ISO_DATE_RE.match(value.strip())
+        if match:
+            try:
+                return dt.date(*map(int, match.groups()))
+            except ValueError as err:
+                raise CourseDataError(field, f"is not a real date: {value!r} ({err})") from None
+        if isinstance(value, _BadDate):
+            raise CourseDataError(field, f"is not a real date: {value!r} ({value.reason})")
+        raise CourseDataError(field, f"must be a date written YYYY-MM-DD, got {value!r}")
     return value
+
+
+class _BadDate(str):
+    """A YAML scalar that looks like a timestamp but names no real day (`2022-09-31`).
+
+    PyYAML raises a bare ValueError from inside its loader for these, which would stop
+    the build with a traceback and no field name; we keep the text so that `_date` can
+    report it against the field it appears in.
+    """
+
+    reason = ""
+
+
+class _CourseLoader(yaml.SafeLoader):
+    """The safe loader, except that impossible dates load as `_BadDate` instead of raising."""
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node):
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as err:
+        bad = _BadDate(loader.construct_scalar(node))
+        bad.reason = str(err)
+        return bad
+
+
+_CourseLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 @dataclass(frozen=True)
@@ -83,7 +127,7 @@ def load_course(path: str | Path) -> dict:
     """Read and validate course.yml; return it with dates and times parsed."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_CourseLoader)  # a SafeLoader
     except FileNotFoundError:
         raise CourseDataError("(file)", f"cannot be read: {path} does not exist") from None
     except yaml.YAMLError as err:
@@ -164,10 +208,15 @@ def validate(raw: dict) -> dict:
 
     plan = _get(raw, "plan", list)
     seen_weeks: set[int] = set()
+    pins: dict[int, dt.date] = {}
     for i, entry in enumerate(plan):
         name = f"plan[{i}]"
         if not isinstance(entry, dict):
             raise CourseDataError(name, "must be a mapping with weeks, topic and lectures")
+        unknown = sorted(set(entry) - PLAN_FIELDS)
+        if unknown:
+            raise CourseDataError(f"{name}.{unknown[0]}", "is not a field of a plan entry "
+                                  f"(the fields are {', '.join(sorted(PLAN_FIELDS))})")
         entry_weeks = _prefixed(_get, entry, name, "weeks", list)
         if not entry_weeks or not all(isinstance(w, int) and 1 <= w <= weeks for w in entry_weeks):
             raise CourseDataError(f"{name}.weeks",
@@ -181,6 +230,9 @@ def validate(raw: dict) -> dict:
             if not isinstance(lecture, str) or not re.fullmatch(r"lectures/[a-z0-9-]+", lecture):
                 raise CourseDataError(f"{name}.lectures[{j}]",
                                       f"must look like 'lectures/topic-name' (no extension), got {lecture!r}")
+        pin = _prefixed(_date, entry, name, "starts_on", optional=True)
+        if pin is not None:
+            pins[i] = pin
 
     assignments = _assignments(raw, start, weeks)
 
@@ -190,6 +242,9 @@ def validate(raw: dict) -> dict:
         "cancellations": cancellations, "makeups": makeups, "exams": exams,
         "assignments": assignments,
     }
+    held = [day for day, _, kind, _ in _meeting_rows(course["_parsed"]) if kind != "cancelled"]
+    course["_parsed"]["lecture_plan"] = plan_lectures(plan, held, len(parsed_meetings), pins,
+                                                      set(cancellations))
     return course
 
 
@@ -255,6 +310,145 @@ def _week_monday(start: dt.date, week: int) -> dt.date:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One lecture's share of a plan topic: `part` of the `parts` lectures the topic takes."""
+
+    entry: int  # index of the topic in the plan
+    topic: str
+    plan_week: int  # the plan week this part of the topic belongs to
+    part: int
+    parts: int
+
+    @property
+    def label(self) -> str:
+        """The topic as the schedule and calendar name it, e.g. "Flow models (part 2 of 4)"."""
+        return self.topic if self.parts == 1 else f"{self.topic} (part {self.part} of {self.parts})"
+
+
+@dataclass(frozen=True)
+class LecturePlan:
+    """The plan laid over the lectures that take place: each lecture's topics, and what is left."""
+
+    lectures: tuple[tuple[Part, ...], ...]  # per lecture held, in date order; () means review
+    not_reached: tuple[Part, ...]  # parts of the plan that come after the last lecture
+    notices: tuple[str, ...]  # one sentence per shortfall: a topic cut short or not reached
+
+
+def _plan_week(weeks: list[int], part: int, parts: int) -> int:
+    """The plan week of `part` (1-based) of a topic over `weeks` split into `parts` lectures."""
+    return weeks[(part - 1) * len(weeks) // parts]
+
+
+def plan_lectures(plan: list[dict], held: list[dt.date], per_week: int,
+                  pins: dict[int, dt.date] | None = None, cancelled: set[dt.date] | None = None) -> LecturePlan:
+    """Lay the plan's topics over the lectures held, in order, `per_week` lectures per plan week.
+
+    A topic takes `per_week` lectures for each week it spans, so a cancellation delays the
+    topics after it by one lecture and a make-up brings them forward by one. `pins` maps a
+    plan index to the date of its first lecture: topics before a pin that do not fit are cut
+    short (each keeps at least one lecture) and lectures left over before it are review.
+    Consecutive topics pinned to one date share that lecture. Topics that run past the last
+    lecture are not reached. Raises CourseDataError naming the pin when it cannot be honoured.
+    """
+    pins, cancelled = pins or {}, cancelled or set()
+    starts: list[tuple[int, int]] = []  # (plan index, lecture index) where a segment of the plan starts
+    previous: tuple[int, dt.date] | None = None
+    for i in sorted(pins):
+        day, field = pins[i], f"plan[{i}].starts_on"
+        if day not in held:
+            why = "that meeting is cancelled" if day in cancelled else "no lecture meets that day"
+            raise CourseDataError(field, f"({day}) is not a day on which a lecture takes place ({why})")
+        if previous is not None and day < previous[1]:
+            raise CourseDataError(field, f"({day}) is before plan[{previous[0]}].starts_on ({previous[1]}): "
+                                  "pinned topics must keep the plan's order")
+        previous = (i, day)
+        starts.append((i, held.index(day)))
+    if not starts or starts[0][0] != 0:
+        starts.insert(0, (0, 0))
+
+    lectures: list[list[Part]] = [[] for _ in held]
+    not_reached: list[Part] = []
+    notices: list[str] = []
+    for s, (first, lecture) in enumerate(starts):
+        last, stop = (starts[s + 1] if s + 1 < len(starts) else (len(plan), len(held)))
+        entries = list(range(first, last))
+        needs = [per_week * len(plan[i]["weeks"]) for i in entries]
+        room = stop - lecture
+        if s + 1 < len(starts):  # a pin ends this segment: fit its topics into the lectures before it
+            pinned = plan[last]["topic"]
+            if room == 0 and len(entries) == 1 and first in pins:
+                needs, room = [1], 1  # pinned to the same day as the next topic: they share it
+            elif room < len(entries):
+                raise CourseDataError(f"plan[{last}].starts_on",
+                                      f"({pins[last]}) leaves {room} lecture(s) for the {len(entries)} topic(s) "
+                                      f"before it (plan[{first}] to plan[{last - 1}]): pin it later, or pin "
+                                      "those topics to the same day")
+            planned = list(needs)
+            while sum(needs) > room:  # cut the longest topic, the later one on a tie
+                longest = max((need, k) for k, need in enumerate(needs))[1]
+                needs[longest] -= 1
+            for i, need, plan_need in zip(entries, needs, planned, strict=True):
+                if need < plan_need:
+                    notices.append(f"'{plan[i]['topic']}' gets {need} of its {plan_need} lectures, to fit "
+                                   f"before '{pinned}' (pinned to {pins[last]})")
+        for i, need in zip(entries, needs, strict=True):
+            weeks = plan[i]["weeks"]
+            for part in range(1, need + 1):
+                piece = Part(i, plan[i]["topic"], _plan_week(weeks, part, need), part, need)
+                if lecture < len(held):
+                    lectures[lecture].append(piece)
+                    lecture += 1
+                else:
+                    not_reached.append(piece)
+    if not_reached:
+        after = f"after the last lecture ({held[-1]})" if held else "(no lecture takes place)"
+        pieces = "; ".join(_reach_text(group) for group in _by_topic(not_reached))
+        notices.append(f"{len(not_reached)} planned lecture(s) come {after}, so these are not reached: {pieces}")
+    return LecturePlan(tuple(tuple(ls) for ls in lectures), tuple(not_reached), tuple(notices))
+
+
+def _by_topic(parts: list[Part] | tuple[Part, ...]) -> list[list[Part]]:
+    groups: list[list[Part]] = []
+    for piece in parts:
+        if groups and groups[-1][0].entry == piece.entry and groups[-1][0].plan_week == piece.plan_week:
+            groups[-1].append(piece)
+        else:
+            groups.append([piece])
+    return groups
+
+
+def _reach_text(group: list[Part]) -> str:
+    """The parts of one topic in one plan week, e.g. "Flow models, parts 3–4 of 4 (plan week 11)"."""
+    first, last = group[0], group[-1]
+    if first.parts == 1:
+        which = ""
+    elif first.part == 1 and last.part == last.parts:
+        which = f", all {first.parts} lectures"
+    elif first is last:
+        which = f", part {first.part} of {first.parts}"
+    else:
+        which = f", parts {first.part}–{last.part} of {first.parts}"
+    return f"{first.topic}{which} (plan week {first.plan_week})"
+
+
+def not_reached_rows(course: dict) -> list[dict]:
+    """The plan weeks past the last lecture, one row per topic and plan week, for the schedule page."""
+    return [{"plan_week": group[0].plan_week, "text": _reach_text(group).rsplit(" (plan week", 1)[0]}
+            for group in _by_topic(course["_parsed"]["lecture_plan"].not_reached)]
+
+
+def plan_notice(course: dict) -> str:
+    """The build's notice about the plan ("" when every topic gets all its lectures)."""
+    notices = course["_parsed"]["lecture_plan"].notices
+    if not notices:
+        return ""
+    text = "coursegen: notice: " + "; ".join(notices) + "."
+    if course["_parsed"]["lecture_plan"].not_reached:
+        text += ' The schedule page marks them "not reached".'
+    return text
+
+
+@dataclass(frozen=True)
 class Session:
     """One row of the schedule: a lecture, a make-up or a cancelled meeting."""
 
@@ -262,46 +456,56 @@ class Session:
     start: dt.time
     end: dt.time
     kind: str  # "lecture", "makeup" or "cancelled"
-    week: int
-    topic: str
+    week: int  # the calendar (teaching) week of the date
     room: str
     number: int | None  # running number of the lectures that take place
     note: str = ""
+    parts: tuple[Part, ...] = ()  # the plan topics of a lecture held; () for review or a cancellation
+
+    @property
+    def topic(self) -> str:
+        """What the lecture covers, as the page and the calendar name it ("" when cancelled)."""
+        if self.kind == "cancelled":
+            return ""
+        return " · ".join(p.label for p in self.parts) if self.parts else "Review"
+
+    @property
+    def plan_week(self) -> str:
+        """The plan week(s) of the lecture's topics, e.g. "8" ("" for review or a cancellation)."""
+        return ", ".join(dict.fromkeys(str(p.plan_week) for p in self.parts))
 
 
-def topic_of_week(course: dict, week: int) -> str:
-    """The lecture plan's topic for teaching week `week` ("" when the plan is silent)."""
-    for entry in course["plan"]:
-        if week in entry["weeks"]:
-            return entry["topic"]
-    return ""
-
-
-def build_schedule(course: dict) -> list[Session]:
-    """Every meeting of the term in date order, cancellations and make-ups marked."""
-    p = course["_parsed"]
-    fmt = course["format"]
-    regular_room = f"{fmt['room']} and {fmt['online']}"
-    rows: list[tuple[dt.date, dt.time, str, str, str]] = []
+def _meeting_rows(p: dict) -> list[tuple[dt.date, Slot, str, dict | None]]:
+    """Every meeting of the term in date order: (day, slot, kind, the make-up or None)."""
+    rows = []
     for week in range(1, p["weeks"] + 1):
         monday = _week_monday(p["start"], week)
         for meeting in p["meetings"]:
             day = monday + dt.timedelta(days=meeting["weekday"])
             if day < p["start"]:
                 continue
-            kind = "cancelled" if day in p["cancellations"] else "lecture"
-            rows.append((day, meeting["slot"], kind, regular_room, "No class" if kind == "cancelled" else ""))
-    for makeup in p["makeups"]:
-        rows.append((makeup["date"], makeup["slot"], "makeup", f"{makeup['room']} and {fmt['online']}",
-                     makeup["note"]))
+            rows.append((day, meeting["slot"], "cancelled" if day in p["cancellations"] else "lecture", None))
+    rows += [(m["date"], m["slot"], "makeup", m) for m in p["makeups"]]
     rows.sort(key=lambda r: (r[0], r[1].start))
+    return rows
+
+
+def build_schedule(course: dict) -> list[Session]:
+    """Every meeting of the term in date order, cancellations and make-ups marked, topics assigned."""
+    p = course["_parsed"]
+    online = course["format"]["online"]
+    topics = iter(p["lecture_plan"].lectures)
     sessions, number = [], 0
-    for day, slot, kind, room, note in rows:
+    for day, slot, kind, makeup in _meeting_rows(p):
         week = (day - _week_monday(p["start"], 1)).days // 7 + 1
-        if kind != "cancelled":
-            number += 1
-        sessions.append(Session(day, slot.start, slot.end, kind, week, topic_of_week(course, week),
-                                room, number if kind != "cancelled" else None, note.strip()))
+        if kind == "cancelled":
+            sessions.append(Session(day, slot.start, slot.end, kind, week, f"{course['format']['room']} and {online}",
+                                    None, "No class"))
+            continue
+        number += 1
+        room = f"{makeup['room'] if makeup else course['format']['room']} and {online}"
+        note = makeup["note"].strip() if makeup else ""
+        sessions.append(Session(day, slot.start, slot.end, kind, week, room, number, note, next(topics)))
     return sessions
 
 
@@ -346,6 +550,12 @@ def _ics_fold(line: str) -> str:
     return "\r\n ".join(out)
 
 
+def event_title(course: dict, session: Session) -> str:
+    """The calendar title of a lecture held, e.g. "M1407.001200 lecture 3 (make-up): Flow models (part 1 of 4)"."""
+    makeup = " (make-up)" if session.kind == "makeup" else ""
+    return f"{course['course']['number']} lecture {session.number}{makeup}: {session.topic}"
+
+
 def render_ics(course: dict) -> str:
     """An iCalendar file with every lecture and make-up that takes place (times in UTC)."""
     p, info = course["_parsed"], course["course"]
@@ -360,11 +570,11 @@ def render_ics(course: dict) -> str:
     for s in build_schedule(course):
         if s.kind == "cancelled":
             continue
-        summary = f"{info['number']} lecture {s.number}" + (" (make-up)" if s.kind == "makeup" else "")
+        summary = event_title(course, s)
         lines += ["BEGIN:VEVENT",
                   f"UID:{s.date:%Y%m%d}-{s.start:%H%M}-{re.sub(r'[^A-Za-z0-9]', '', info['number'])}@course-book",
                   f"DTSTAMP:{stamp}", f"DTSTART:{utc(s.date, s.start)}", f"DTEND:{utc(s.date, s.end)}",
-                  f"SUMMARY:{_ics_escape(summary + ': ' + s.topic)}",
+                  f"SUMMARY:{_ics_escape(summary)}",
                   f"LOCATION:{_ics_escape(s.room)}"]
         if s.note:
             lines.append(f"DESCRIPTION:{_ics_escape(s.note)}")
@@ -416,7 +626,11 @@ def render_pages(course: dict) -> dict[str, str]:
         "exam_text": {k: _exam_text(v) for k, v in course["_parsed"]["exams"].items()},
         "captions": [week_caption(e) for e in course["plan"]],
         "meeting_text": meeting_text(course), "time_span": time_span,
+        "not_reached": not_reached_rows(course),
     }
+    notice = plan_notice(course)
+    if notice:
+        print(notice)  # a notice, not a warning: a short term is the instructor's call, not a build error
     pages = {f"{name}.md": env.get_template(f"{name}.md.j2").render(**context) for name in PAGES + BOOK_PAGES}
     pages["homework.md"] = env.get_template("homework.md.j2").render(**context)
     return pages
