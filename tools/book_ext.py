@@ -3,16 +3,20 @@ report and status page, lecture time budgets, and the "Open in Colab" button.
 
 Loaded through `_config.yml` (`sphinx.local_extensions`). Driven by tools/build.py, which
 sets BOOK_PROFILE and BOOK_COMMIT for the build (and BOOK_DEVICE, if the caller knows it).
+
+Whether a page was executed in this build is decided without clocks: the jupyter-cache
+records are listed when the build starts, and a page counts as executed when the build
+left a cache record for it that was not there before (or its execution failed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
-import time
 from pathlib import Path
 
 import yaml
@@ -22,6 +26,8 @@ from sphinx.util.docutils import SphinxDirective
 
 # Time budgets in seconds when a lecture declares none (see CONTRIBUTING.md).
 DEFAULT_BUDGETS = {"quick": 60, "full": 90, "colab_t4": 600}
+# The environment the kernels run in: its pins are part of every page's cache key.
+REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
 FINGERPRINTS = "book-fingerprints.json"
 EXECUTIONS = "book-executions.json"
 IMPORT_RE = re.compile(
@@ -65,10 +71,25 @@ def helpers_closure(modules: set[str], package: Path) -> set[str]:
     return seen
 
 
-def fingerprint(source: Path, profile: str, package: Path) -> str:
-    """A hash of what a page's outputs depend on besides its code: profile and helpers modules."""
+def environment_digest(requirements: Path = REQUIREMENTS) -> str:
+    """A hash of the kernels' environment: the pins in `requirements` and the installed torch.
+
+    The torch version is read from the package metadata (importing torch takes seconds).
+    """
+    try:
+        torch_version = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        torch_version = "not installed"
+    pins = requirements.read_bytes() if requirements.exists() else b""
+    return hashlib.sha256(b"torch=" + torch_version.encode() + b"\n" + pins).hexdigest()
+
+
+def fingerprint(source: Path, profile: str, package: Path, environment: str | None = None) -> str:
+    """A hash of what a page's outputs depend on besides its code: profile, helpers modules and
+    the environment (`environment_digest()` unless given)."""
     modules = helpers_closure(imported_helpers(source.read_text(encoding="utf-8"), package), package)
-    digest = hashlib.sha256(f"profile={profile}\n".encode())
+    environment = environment_digest() if environment is None else environment
+    digest = hashlib.sha256(f"profile={profile}\nenvironment={environment}\n".encode())
     for name in sorted(modules | {"__init__"}):
         digest.update(f"{name}\n".encode() + (package / f"{name}.py").read_bytes())
     return digest.hexdigest()
@@ -96,7 +117,7 @@ def purge_stale(app: Sphinx, env, added, changed, removed) -> list[str]:
         return []
     from jupyter_cache import get_cache
 
-    package, profile = helpers_dir(), app.config.book_profile
+    package, profile, environment = helpers_dir(), app.config.book_profile, environment_digest()
     manifest_path = cache_dir(app) / FINGERPRINTS
     manifest = _load(manifest_path)
     stale = []
@@ -104,7 +125,7 @@ def purge_stale(app: Sphinx, env, added, changed, removed) -> list[str]:
         source = Path(env.doc2path(docname))
         if source.suffix not in (".md", ".ipynb") or not source.exists():
             continue
-        current = fingerprint(source, profile, package)
+        current = fingerprint(source, profile, package, environment)
         if manifest.get(docname) == current:
             continue
         cache = get_cache(str(cache_dir(app)))
@@ -135,12 +156,44 @@ def budgets(source: Path) -> dict[str, float]:
     return {**DEFAULT_BUDGETS, **declared}
 
 
+def cache_records(app: Sphinx) -> dict[tuple, Path]:
+    """The jupyter-cache records now: {(pk, hashkey, created): the notebook's source path}.
+
+    pk alone is no identity: SQLite may give a new record the pk of one just deleted.
+    """
+    if app.config.nb_execution_mode != "cache":
+        return {}
+    from jupyter_cache import get_cache
+
+    return {(r.pk, r.hashkey, str(r.created)): Path(r.uri).resolve()
+            for r in get_cache(str(cache_dir(app))).list_cache_records()}
+
+
+def executed_in_this_build(app: Sphinx) -> set[str]:
+    """The docnames this build executed: a cache record that was not there when it started,
+    or an execution that failed (which leaves no record)."""
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    env = app.env
+    before = getattr(app, "book_records_before", {})
+    new = {path for key, path in cache_records(app).items() if key not in before}
+    read = getattr(app, "book_docs_read", set())
+    executed = set()
+    for docname in read:
+        data = NbMetadataCollector.get_exec_data(env, docname)
+        if not data:
+            continue
+        if not data["succeeded"] or Path(env.doc2path(docname)).resolve() in new:
+            executed.add(docname)
+    return executed
+
+
 def execution_rows(app: Sphinx) -> list[dict]:
     """One row per executed notebook: source, profile, device, seconds, executed or cached, status."""
     from myst_nb.sphinx_ import NbMetadataCollector
 
     env = app.env
-    started = getattr(env, "book_build_started", time.time())
+    ran = executed_in_this_build(app)
     executions = _load(cache_dir(app) / EXECUTIONS)
     rows = []
     for docname in sorted(env.found_docs):
@@ -148,7 +201,7 @@ def execution_rows(app: Sphinx) -> list[dict]:
         if not data:
             continue
         source = Path(env.doc2path(docname))
-        executed = data["mtime"] >= started
+        executed = docname in ran
         if executed and data["succeeded"]:
             executions[docname] = {"device": build_device(app), "date": dt.datetime.now(dt.UTC).isoformat()}
         budget = budgets(source)[app.config.book_profile]
@@ -180,12 +233,19 @@ def build_device(app: Sphinx) -> str:
 
 
 def note_build_start(app: Sphinx) -> None:
-    app.env.book_build_started = time.time()
+    """Remember the cache records that exist before anything is read or executed."""
+    app.book_records_before = cache_records(app)
+    app.book_docs_read = set()
+
+
+def note_docs_read(app: Sphinx, env, docnames: list[str]) -> None:
+    """Remember the pages this build (re-)reads: only those can have been executed."""
+    app.book_docs_read = set(docnames)
 
 
 def write_report(app: Sphinx, exception) -> None:
     """Write <build>/execution-report.json when the build finishes (also after warnings)."""
-    if app.builder.name != "html" or not hasattr(app.env, "book_build_started"):
+    if app.builder.name != "html" or not hasattr(app, "book_records_before"):
         return
     rows = execution_rows(app)
     report = {
@@ -275,6 +335,7 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("execution-status", ExecutionStatusDirective)
     app.connect("builder-inited", note_build_start)
     app.connect("env-get-outdated", purge_stale)
+    app.connect("env-before-read-docs", note_docs_read)
     app.connect("doctree-resolved", render_status)
     app.connect("html-page-context", add_colab_button, priority=600)
     app.connect("build-finished", write_report)
