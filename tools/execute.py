@@ -29,15 +29,19 @@ class Execution:
 
 
 def execute_lecture(path: str | Path, profile: str, timeout: int = 900) -> Execution:
-    """Run every cell of a MyST notebook in a fresh kernel, with BOOK_PROFILE=`profile`."""
+    """Run every cell of a MyST notebook in a fresh kernel, configured as the book build does."""
     import jupytext
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    from tools.build import build_env
+
     path = Path(path)
     nb = jupytext.read(path)
-    os.environ["BOOK_PROFILE"] = profile
-    os.environ.pop("MPLBACKEND", None)  # keep the kernel's inline backend, as in the book build
+    # The kernel sees what it sees in the book build: profile, commit, data and checkpoint roots.
+    env = build_env(ROOT, profile)
+    os.environ.clear()
+    os.environ.update(env)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()

@@ -1,11 +1,11 @@
-"""Atomic checkpoints keyed by profile, resume, load-or-train; introduced in "Convolutional layers and LeNet"."""
+"""Atomic checkpoints keyed by profile, and exact resume; introduced in "Convolutional layers and LeNet"."""
 
 from __future__ import annotations
 
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,9 +13,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from helpers.profile import get_profile, validate_profile
+from helpers.config import CHECKPOINT_VAR, BookConfig
+from helpers.profile import validate_profile
 
-DIR_ENV_VAR = "BOOK_CHECKPOINT_DIR"
 FORMAT = 1
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -24,25 +24,26 @@ class CheckpointError(RuntimeError):
     """Raised when a checkpoint cannot be used for this run (another profile, another configuration)."""
 
 
-def checkpoint_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """`BOOK_CHECKPOINT_DIR`, else `<repo>/checkpoints` (git-ignored: checkpoints are never committed)
-    for a checkout of the book, else `./checkpoints` (helpers installed from a package, as on Colab)."""
-    environ = os.environ if environ is None else environ
-    if environ.get(DIR_ENV_VAR):
-        return Path(environ[DIR_ENV_VAR])
-    package = Path(__file__).resolve().parent
-    repo = package.parents[1]  # src/helpers -> the repository root, in a checkout
-    if package.parent.name == "src" and (repo / "pyproject.toml").is_file():
-        return repo / "checkpoints"
-    return Path.cwd() / "checkpoints"
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where `helpers.training.fit` saves after every epoch, and what a resume must match.
 
+    `settings` is the run's configuration (a checkpoint saved with other settings is refused);
+    `generators` are the random generators whose state a resume restores (data order, augmentation).
+    """
 
-def checkpoint_path(name: str, *, profile: str | None = None, root: str | Path | None = None) -> Path:
-    """`<root>/<profile>/<name>.pt`: a run's checkpoints under one profile never meet another's."""
-    if not NAME_RE.match(name):
-        raise ValueError(f"checkpoint names use letters, digits, '.', '_' and '-', got {name!r}")
-    profile = get_profile() if profile is None else validate_profile(profile)
-    return (checkpoint_dir() if root is None else Path(root)) / profile / f"{name}.pt"
+    path: Path
+    profile: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    generators: Mapping[str, torch.Generator] = field(default_factory=dict)
+
+    @classmethod
+    def named(cls, name: str, config: BookConfig, *, settings: Mapping[str, Any] | None = None,
+              generators: Mapping[str, torch.Generator] | None = None) -> Checkpoint:
+        """The checkpoint `<config.checkpoint_root>/<profile>/<name>.pt`."""
+        if not NAME_RE.match(name):
+            raise ValueError(f"checkpoint names use letters, digits, '.', '_' and '-', got {name!r}")
+        return cls(config.checkpoint_path(name), config.profile, dict(settings or {}), dict(generators or {}))
 
 
 def _rng_state(generators: Mapping[str, torch.Generator]) -> dict[str, Any]:
@@ -117,7 +118,7 @@ def load_checkpoint(path: str | Path, *, model: nn.Module, profile: str, optimiz
     if state["profile"] != validate_profile(profile):
         raise CheckpointError(f"{path} was saved under the '{state['profile']}' profile, not '{profile}': "
                               "its numbers would be another profile's; delete it or point "
-                              f"{DIR_ENV_VAR} elsewhere")
+                              f"{CHECKPOINT_VAR} elsewhere")
     if config is not None and state["config"] != dict(config):
         raise CheckpointError(f"{path} was saved with the configuration {state['config']}, not {dict(config)}: "
                               "delete it to train with the new configuration")
@@ -129,34 +130,3 @@ def load_checkpoint(path: str | Path, *, model: nn.Module, profile: str, optimiz
             obj.load_state_dict(state[name])
     _set_rng_state(state["rng"], generators or {})
     return Resumed(state["epoch"], state["history"])
-
-
-def train_or_load(name: str, *, model: nn.Module, optimizer: torch.optim.Optimizer, num_epochs: int,
-                  run_epoch: Callable[[int], Mapping[str, float]], profile: str | None = None,
-                  config: Mapping[str, Any] | None = None,
-                  scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
-                  scaler: torch.amp.GradScaler | None = None, generators: Mapping[str, torch.Generator] | None = None,
-                  root: str | Path | None = None, enabled: bool = True) -> dict[str, list[float]]:
-    """Run `run_epoch(epoch)` for epochs 1..num_epochs with a checkpoint after each; return the history.
-
-    If the checkpoint `<root>/<profile>/<name>.pt` exists, training resumes after its last epoch (with
-    the optimizer, scheduler, scaler and random state it saved), so a finished run is only loaded.
-    `enabled=False` trains without reading or writing checkpoints.
-    """
-    profile = get_profile() if profile is None else validate_profile(profile)
-    path = checkpoint_path(name, profile=profile, root=root)
-    history: dict[str, list[float]] = {}
-    start = 0
-    common = dict(model=model, profile=profile, optimizer=optimizer, scheduler=scheduler, scaler=scaler,
-                  generators=generators, config=config)
-    if enabled and path.exists():
-        resumed = load_checkpoint(path, **common)
-        start, history = resumed.epoch, resumed.history
-        if start > num_epochs:
-            raise CheckpointError(f"{path} has {start} epochs, more than the {num_epochs} asked for; delete it")
-    for epoch in range(start + 1, num_epochs + 1):
-        for key, value in run_epoch(epoch).items():
-            history.setdefault(key, []).append(value)
-        if enabled:
-            save_checkpoint(path, epoch=epoch, history=history, **common)
-    return history

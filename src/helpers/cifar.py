@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import math
-import os
 import pickle
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import torch
 
-from helpers.data import DATA_ENV_VAR, DEFAULT_DATA_ROOT, Split, ensure_present, not_found_message, torchvision_download
-from helpers.profile import get_profile, validate_profile
+from helpers.config import BookConfig
+from helpers.data import Split, ensure_present, not_found_message, torchvision_download
 
 T = TypeVar("T")
 
@@ -55,14 +53,6 @@ class CIFARData:
 # The real data
 # ---------------------------------------------------------------------------------------------
 
-def resolve_root(root: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
-    """Where CIFAR-10 lives: `root`, else `BOOK_DATA_ROOT`, else `./data` (as for MNIST)."""
-    environ = os.environ if environ is None else environ
-    if root is not None:
-        return Path(root)
-    return Path(environ[DATA_ENV_VAR]) if environ.get(DATA_ENV_VAR) else DEFAULT_DATA_ROOT
-
-
 def has_cifar10(root: str | Path) -> bool:
     """Whether the six batch files are under `root/cifar-10-batches-py`."""
     folder = Path(root) / FOLDER
@@ -92,7 +82,7 @@ def _download_cifar10(root: Path) -> None:
 def _not_found(root: Path, reason: str) -> CIFARNotFoundError:
     return CIFARNotFoundError(not_found_message(
         "CIFAR-10", root, f"{FOLDER}/", reason,
-        "run with BOOK_PROFILE=quick, or pass synthetic=True, to use the synthetic stand-in "
+        "run with BOOK_PROFILE=quick or BOOK_DATA=offline to use the synthetic stand-in "
         "(its numbers are not CIFAR-10 results)."))
 
 
@@ -196,19 +186,22 @@ def _split(X: torch.Tensor, y: torch.Tensor, n: int | None, device: torch.device
     return Split(X.to(device=device, dtype=torch.float32).div_(255), y.to(device))
 
 
-def load_cifar10(root: str | Path | None = None, *, device: torch.device | str = "cpu",
-                 profile: str | None = None, synthetic: bool | None = None, download: bool = True,
-                 num_train: int | None = None, num_test: int | None = None, seed: int = 0,
-                 environ: Mapping[str, str] | None = None) -> CIFARData:
+def uses_synthetic(config: BookConfig) -> bool:
+    """Whether `load_cifar10(config)` gives the stand-in: in `quick`, and in an offline `full`
+    run without the real files under `config.data_root`."""
+    return config.profile == "quick" or (config.offline and not has_cifar10(config.data_root))
+
+
+def load_cifar10(config: BookConfig, *, device: torch.device | str = "cpu", synthetic: bool | None = None,
+                 num_train: int | None = None, num_test: int | None = None, seed: int = 0) -> CIFARData:
     """CIFAR-10's splits as float tensors in [0, 1] on `device`; the first `num_train`/`num_test` if given.
 
-    `synthetic=None` means: the synthetic stand-in in the `quick` profile, the real data in `full`.
-    The real data is read from `resolve_root(root)` and downloaded there if missing; when that
-    fails it raises CIFARNotFoundError saying what to do; it never falls back to synthetic data.
+    `synthetic=None` means `uses_synthetic(config)`. The real data is read from `config.data_root`
+    and downloaded there if missing (online); when that fails it raises CIFARNotFoundError saying
+    what to do: online, it never falls back to synthetic data.
     """
-    profile = get_profile(environ) if profile is None else validate_profile(profile)
     if synthetic is None:
-        synthetic = profile == "quick"
+        synthetic = uses_synthetic(config)
     if synthetic:
         n_train, n_test = num_train or FULL_SIZE[0], num_test or FULL_SIZE[1]
         train = synthetic_cifar10(n_train, seed=seed, device=device)
@@ -216,8 +209,8 @@ def load_cifar10(root: str | Path | None = None, *, device: torch.device | str =
         description = (f"SYNTHETIC stand-in for CIFAR-10 ({n_train:,} train / {n_test:,} test images of "
                        f"coloured shapes, seed {seed}; its numbers are not CIFAR-10 results)")
         return CIFARData(_split(*train, None, device), _split(*test, None, device), CLASSES, True, description, None)
-    path = resolve_root(root, environ)
-    ensure_present(path, has_cifar10, download, lambda p: _download_cifar10(p), _not_found)
+    path = config.data_root
+    ensure_present(path, has_cifar10, not config.offline, _download_cifar10, _not_found)
     (X_train, y_train), (X_test, y_test) = read_cifar10(path)
     train, test = _split(X_train, y_train, num_train, device), _split(X_test, y_test, num_test, device)
     description = f"CIFAR-10 ({len(train):,} train / {len(test):,} test images)"

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -12,11 +11,9 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-from helpers.profile import get_profile, validate_profile
+from helpers.config import DATA_MODE_VAR, DATA_ROOT_VAR, MINI_ROOT_VAR, BookConfig
 
-DATA_ENV_VAR = "BOOK_DATA_ROOT"
-MINI_ENV_VAR = "BOOK_MINI_DATA_ROOT"
-DEFAULT_DATA_ROOT = Path("data")
+DATA_ENV_VAR = DATA_ROOT_VAR
 
 # torchvision's layout: <root>/MNIST/raw/<name>, uncompressed idx files.
 MNIST_FILES = {
@@ -41,19 +38,6 @@ class MNISTNotFoundError(FileNotFoundError):
 # Where the data lives
 # ---------------------------------------------------------------------------------------------
 
-def repo_mini_root() -> Path:
-    """`<repo root>/../shared/data/mini`, with the repo root found from this package's path."""
-    repo_root = Path(__file__).resolve().parents[2]  # src/helpers/data.py -> repo root
-    return repo_root.parent / "shared" / "data" / "mini"
-
-
-def mini_root(environ: Mapping[str, str] | None = None) -> Path | None:
-    """The offline mini set's root (`BOOK_MINI_DATA_ROOT`, else beside the repo), or None if absent."""
-    environ = os.environ if environ is None else environ
-    candidate = Path(environ[MINI_ENV_VAR]) if environ.get(MINI_ENV_VAR) else repo_mini_root()
-    return candidate if has_mnist(candidate) else None
-
-
 @dataclass(frozen=True)
 class DataRoot:
     """A resolved data root, whether to download into it when files are missing, and why it was chosen."""
@@ -63,25 +47,24 @@ class DataRoot:
     source: str
 
 
-def resolve_root(root: str | Path | None = None, profile: str | None = None,
-                 environ: Mapping[str, str] | None = None) -> DataRoot:
-    """Choose the MNIST root: explicit `root` > the profile's default.
+def resolve_root(config: BookConfig) -> DataRoot:
+    """Choose the MNIST root for `config`.
 
-    `quick` uses the offline mini set (`BOOK_MINI_DATA_ROOT`, else `<repo>/../shared/data/mini`)
-    and, where there is none (Colab), downloads like `full`. `full` uses `BOOK_DATA_ROOT`,
-    else `./data`, and downloads what is missing.
+    `quick` uses the offline mini set (`config.mini_root`) and, where there is none (Colab),
+    downloads like `full`. `full` uses `config.data_root` and downloads what is missing;
+    with `data_mode="offline"` it uses the real files there if present and otherwise the
+    mini set, a labelled stand-in.
     """
-    environ = os.environ if environ is None else environ
-    profile = get_profile(environ) if profile is None else validate_profile(profile)
-    if root is not None:
-        return DataRoot(Path(root), download=True, source="the root= argument")
-    if profile == "quick":
-        mini = mini_root(environ)
+    mini = config.mini_root if config.mini_root is not None and has_mnist(config.mini_root) else None
+    if config.profile == "quick" and mini is not None:
+        return DataRoot(mini, download=False, source="the offline mini set (quick profile)")
+    if config.offline:
+        if has_mnist(config.data_root):
+            return DataRoot(config.data_root, download=False, source=f"${DATA_ENV_VAR} (offline)")
         if mini is not None:
-            return DataRoot(mini, download=False, source="the offline mini set (quick profile)")
-    if environ.get(DATA_ENV_VAR):
-        return DataRoot(Path(environ[DATA_ENV_VAR]), download=True, source=f"${DATA_ENV_VAR}")
-    return DataRoot(DEFAULT_DATA_ROOT, download=True, source="the default ./data")
+            return DataRoot(mini, download=False, source="the offline mini set, standing in for MNIST")
+        return DataRoot(config.data_root, download=False, source=f"${DATA_ENV_VAR} (offline, no mini set)")
+    return DataRoot(config.data_root, download=True, source=f"${DATA_ENV_VAR} or ./data")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,7 +110,7 @@ def ensure_present(path: Path, present: Callable[[Path], bool], download: bool,
     if present(path):
         return
     if not download:
-        raise not_found(path, "download=False")
+        raise not_found(path, "downloading is off for this root")
     try:
         fetch(path)
     except Exception as err:  # torchvision raises RuntimeError/URLError/OSError when offline
@@ -147,7 +130,7 @@ def not_found_message(name: str, root: Path, layout: str, reason: str, offline_f
     """What to say when a data set is missing: where it was looked for, why, and the three ways out."""
     return (f"{name} was not found under {root.resolve()}/{layout} ({reason}). To fix it, either\n"
             f"  - connect to the internet and load again (it is downloaded into {root.resolve()}),\n"
-            f"  - set {DATA_ENV_VAR} (or pass root=) to a folder that holds {layout}, or\n"
+            f"  - set {DATA_ENV_VAR} to a folder that holds {layout}, or\n"
             f"  - {offline_fix}")
 
 
@@ -158,8 +141,8 @@ def _download_mnist(root: Path) -> None:
 def _not_found(root: Path, reason: str) -> MNISTNotFoundError:
     return MNISTNotFoundError(not_found_message(
         "MNIST", root, "MNIST/raw/", reason,
-        f"run with BOOK_PROFILE=quick to use the offline mini set (set {MINI_ENV_VAR} to its root "
-        "if it is not at <repo>/../shared/data/mini)."))
+        f"run with BOOK_PROFILE=quick, or with {DATA_MODE_VAR}=offline, to use the offline mini set "
+        f"(the build passes its root in {MINI_ROOT_VAR}; set it yourself outside the build)."))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,17 +193,19 @@ def _variant(n_train: int, n_test: int, root: Path) -> tuple[str, str]:
     return variant, DESCRIPTIONS[variant]
 
 
-def load_mnist(root: str | Path | None = None, *, device: torch.device | str = "cpu",
-               profile: str | None = None, download: bool | None = None,
-               environ: Mapping[str, str] | None = None) -> MNISTData:
+def load_mnist(config: BookConfig, *, device: torch.device | str = "cpu") -> MNISTData:
     """Load MNIST's two splits as float tensors in [0, 1] on `device` (see `resolve_root` for where).
 
-    `download=None` downloads missing files unless the root is the offline mini set. Offline,
-    with the files absent, it raises MNISTNotFoundError naming the root and the ways to fix it.
+    With the files absent and no download possible, it raises MNISTNotFoundError naming the
+    root and the ways to fix it.
     """
-    resolved = resolve_root(root, profile, environ)
-    path = resolved.path
-    download = resolved.download if download is None else download
+    resolved = resolve_root(config)
+    return read_mnist(resolved.path, device=device, download=resolved.download)
+
+
+def read_mnist(root: str | Path, *, device: torch.device | str = "cpu", download: bool = False) -> MNISTData:
+    """MNIST from the folder `root` (torchvision's layout), downloading it there if allowed."""
+    path = Path(root)
     ensure_present(path, has_mnist, download, lambda p: _download_mnist(p), _not_found)
     raw = _raw_dir(path)
     splits = {}

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import platform
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpers import __version__
-from helpers.profile import get_profile
-
-COMMIT_ENV_VAR = "BOOK_COMMIT"
+from helpers.config import BookConfig
 
 
 @dataclass(frozen=True)
@@ -57,9 +54,8 @@ class Provenance:
 
 
 def git_commit(cwd: str | Path | None = None) -> str:
-    """The commit the book was built from: `BOOK_COMMIT`, else `git rev-parse`, else "unknown"."""
-    if os.environ.get(COMMIT_ENV_VAR):
-        return os.environ[COMMIT_ENV_VAR]
+    """The commit checked out at `cwd` (with "-dirty" for uncommitted changes to tracked files),
+    or "unknown" outside a git repository."""
     try:
         def git(*args: str) -> str:
             return subprocess.run(
@@ -73,22 +69,21 @@ def git_commit(cwd: str | Path | None = None) -> str:
     return f"{commit}-dirty" if dirty else commit
 
 
-def provenance(device=None) -> Provenance:
+def provenance(device, config: BookConfig) -> Provenance:
     """Collect the provenance of the current run (shown by displaying the returned object).
 
-    `device` is a torch.device or its name; by default the one `helpers.device.get_device` picks.
+    `device` is a torch.device or its name; the profile and commit come from `config`.
     """
     import torch  # here, not at the top: the build imports git_commit without paying for torch
 
-    from helpers.device import device_name, get_device
+    from helpers.device import device_name
 
-    device = get_device() if device is None else device
     return Provenance(
-        profile=get_profile(),
+        profile=config.profile,
         device=device_name(device),
         torch=torch.__version__,
         python=platform.python_version(),
         helpers=__version__,
-        commit=git_commit(),
+        commit=config.commit or "not recorded",
         date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
