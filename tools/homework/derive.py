@@ -12,7 +12,7 @@ from tools.homework.source import MAGIC, Assignment, Cell, HomeworkError, read_a
 ROOT = Path(__file__).resolve().parents[2]
 STUB_CODE = ("# YOUR CODE HERE", 'raise NotImplementedError("write your solution here")')
 STUB_TEXT = "*Write your answer here.*"
-SPEC_FORMAT = 1
+SPEC_FORMAT = 2  # 2: the tests run in the grader, with a prelude and the student names they use
 
 
 def default_out(assignment: Assignment, root: Path = ROOT) -> Path:
@@ -110,7 +110,8 @@ def solution_notebook(assignment: Assignment) -> nbformat.NotebookNode:
 def autograder_spec(assignment: Assignment) -> dict:
     """What `grade` needs: the tests, the student template's code cells and the written answers."""
     tests = [{"question": c.test.question, "points": c.test.points, "visibility": c.test.visibility,
-              "line": c.line, "source": c.source} for c in assignment.tests]
+              "line": c.line, "source": c.source, "uses": list(uses)}
+             for c, uses in zip(assignment.tests, assignment.uses, strict=True)]
     template, written = [], 0
     for n, (cell, text, role) in enumerate(student_cells(assignment), start=1):
         if cell.kind == "code":
@@ -118,7 +119,8 @@ def autograder_spec(assignment: Assignment) -> dict:
         elif role == "answer":
             written += 1
     return {"format": SPEC_FORMAT, "assignment": assignment.name, "title": assignment.title,
-            "source": assignment.path.name, "tests": tests, "template": template, "written_answers": written}
+            "source": assignment.path.name, "prelude": assignment.prelude, "tests": tests, "template": template,
+            "written_answers": written}
 
 
 def notebook_text(nb: nbformat.NotebookNode) -> str:

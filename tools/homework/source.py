@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import difflib
 import io
 import re
+import symtable
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +73,8 @@ class Assignment:
     path: Path
     cells: tuple[Cell, ...]
     kernelspec: dict
+    prelude: str = ""  # the given cells' imports and definitions: what the tests see besides the answers
+    uses: tuple[tuple[str, ...], ...] = ()  # per test (in order): the names it takes from the student's notebook
 
     @property
     def name(self) -> str:
@@ -109,7 +114,96 @@ def read_assignment(path: str | Path) -> Assignment:
     if not any(cell.test and cell.test.points > 0 for cell in cells):
         raise HomeworkError(path, 1, "has no graded test: tag a code cell hidden-test or public-test "
                             f"and start it with {TEST_HEADER_HELP}")
-    return Assignment(path, cells, kernelspec)
+    prelude, uses = _test_names(path, cells)
+    return Assignment(path, cells, kernelspec, prelude, uses)
+
+
+# ---------------------------------------------------------------- what a test may use
+
+
+def _parse(path: Path, cell: Cell) -> ast.Module:
+    """A code cell's syntax tree, magics and shell escapes blanked out."""
+    neutral = "\n".join(MAGIC.sub(r"\1pass  #", line) for line in cell.lines)
+    try:
+        return ast.parse(neutral)
+    except SyntaxError as err:
+        raise HomeworkError(path, cell.line + (err.lineno or 1) - 1, f"not valid Python: {err.msg}") from None
+
+
+def _bound(node: ast.stmt) -> set[str]:
+    """The names a top-level statement binds."""
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(sub.name)
+            if sub is not node:
+                continue
+        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.add(sub.id)
+        elif isinstance(sub, ast.alias):
+            names.add((sub.asname or sub.name).split(".")[0])
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    return names
+
+
+def free_names(code: str) -> set[str]:
+    """The global names `code` reads and does not bind itself (builtins left out)."""
+    top = symtable.symtable(code, "<test>", "exec")
+    bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
+    used: set[str] = set()
+
+    def walk(table: symtable.SymbolTable) -> None:
+        for sym in table.get_symbols():
+            if sym.is_referenced() and (table is top or sym.is_global()):
+                used.add(sym.get_name())
+        for child in table.get_children():
+            walk(child)
+
+    walk(top)
+    return used - bound - set(dir(builtins))
+
+
+def _test_names(path: Path, cells: tuple[Cell, ...]) -> tuple[str, tuple[tuple[str, ...], ...]]:
+    """The prelude (given cells' imports and definitions) and, per test, the student's names it uses.
+
+    Tests run in the grader's own process: they see the prelude, their own names and, called
+    across the sandbox, the functions and values that the answer cells define. Any other name
+    stops the source here, naming the test's line.
+    """
+    prelude, trusted, computed, answers = [], set(), set(), set()
+    for cell in cells:
+        if cell.kind != "code" or cell.role in TEST_ROLES:
+            continue
+        tree = _parse(path, cell)
+        lines = cell.lines
+        for node in tree.body:
+            if cell.role == "solution" or cell.regions:
+                answers |= _bound(node)
+            elif isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+                prelude.append("\n".join(lines[first - 1: node.end_lineno]))
+                trusted |= _bound(node)
+            else:
+                computed |= _bound(node)
+    prelude_text = "\n\n".join(prelude) + ("\n" if prelude else "")
+    from_prelude = free_names(prelude_text) & answers - trusted
+    uses = []
+    for cell in cells:
+        if cell.test is None:
+            continue
+        names = free_names(cell.source) - trusted
+        for name in sorted(names - answers):
+            line = next((cell.line + i for i, text in enumerate(cell.lines) if re.search(rf"\b{name}\b", text)),
+                        cell.line)
+            if name in computed:
+                raise HomeworkError(path, line, f"the test uses {name!r}, which a given cell computes: tests run "
+                                    "in the grader, apart from the student's notebook, and see only the given "
+                                    "cells' imports and definitions and the answers; compute it in the test")
+            raise HomeworkError(path, line, f"the test uses {name!r}, which neither the test, a given cell's "
+                                "imports and definitions, nor an answer cell defines")
+        uses.append(tuple(sorted(names | from_prelude)))
+    return prelude_text, tuple(uses)
 
 
 def _check_front_matter(path: Path, metadata: dict) -> dict:
