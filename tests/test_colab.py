@@ -143,3 +143,78 @@ def test_week_1_notebook_runs_in_a_fresh_environment(tmp_path, root):
     where = subprocess.run([str(python), "-c", "import helpers; print(helpers.__file__)"], cwd=tmp_path,
                            env=env, capture_output=True, text=True)
     assert str(venv) in where.stdout, "helpers was not installed into the fresh environment"
+
+
+# ------------------------------------------------------------ the commit the notebooks pin
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture()
+def clone(tmp_path, root) -> Path:
+    """A clone of the repository's HEAD, free to be made dirty."""
+    dest = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(root), str(dest)], check=True, capture_output=True)
+    return dest
+
+
+def warning_after_title(path: Path) -> str:
+    """The text of the markdown cell right after the one that ends with the title."""
+    cells = nbformat.read(path, as_version=4).cells
+    title = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and "\n# " in "\n" + c.source)
+    assert cells[title].source.splitlines()[-1].startswith("# "), f"{path.name}: nothing follows the title"
+    assert cells[title + 1].cell_type == "markdown"
+    return cells[title + 1].source
+
+
+def has_warning(path: Path) -> bool:
+    return any("not for publication" in c.source for c in nbformat.read(path, as_version=4).cells)
+
+
+def test_notebooks_pin_head_and_warn_when_helpers_have_uncommitted_changes(clone, tmp_path):
+    head = git(clone, "rev-parse", "HEAD")
+    # Changes outside src/helpers (a lecture being edited, a stray file) do not matter.
+    lecture = sorted((clone / "lectures").glob("*.md"))[0]
+    lecture.write_text(lecture.read_text() + "\nOne more sentence.\n")
+    (clone / "notes.txt").write_text("scratch\n")
+    state = colab.helpers_state(clone)
+    assert state.commit == head and state.changes == () and state.warning is None
+    out = tmp_path / "colab"
+    clean = colab.generate(out, clone, commit=state.commit, warning=state.warning)
+    assert clean and not (out / colab.UNPUBLISHABLE).exists()
+    assert not any(has_warning(p) for p in clean)
+    assert f"@{head}" in nbformat.read(clean[0], as_version=4).cells[0].source
+
+    # A tracked helpers module edited, and an untracked one added: both are changes the commit lacks.
+    module = sorted((clone / "src" / "helpers").glob("*.py"))[-1]
+    module.write_text(module.read_text() + "\n# a local change\n")
+    (clone / "src" / "helpers" / "brand_new.py").write_text('"""Not committed yet."""\n')
+    state = colab.helpers_state(clone)
+    assert state.commit == head
+    assert {line[3:] for line in state.changes} == {f"src/helpers/{module.name}", "src/helpers/brand_new.py"}
+    dirty = colab.generate(out, clone, commit=state.commit, warning=state.warning)
+    marker = out / colab.UNPUBLISHABLE
+    assert marker.exists() and "uncommitted" in marker.read_text()
+    for path in dirty:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert f"@{head}" in nb.cells[0].source, "the install cell still pins HEAD"
+        warning = warning_after_title(path)
+        assert "not for publication" in warning, f"{path.name}: no warning cell after the title"
+        assert head[:12] in warning and "uncommitted" in warning and "brand_new.py" in warning
+        assert not colab.MYST_LEFTOVER_RE.search(warning)
+
+    # Committed again: the warning and the marker go.
+    git(clone, "add", "src/helpers")
+    git(clone, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "helpers")
+    state = colab.helpers_state(clone)
+    assert state.changes == () and state.commit != head
+    colab.generate(out, clone, commit=state.commit, warning=state.warning)
+    assert not marker.exists(), "a stale UNPUBLISHABLE survived a clean regeneration"
+
+
+def test_helpers_state_outside_git_says_what_is_missing(tmp_path):
+    with pytest.raises(ValueError, match="no git checkout"):
+        colab.helpers_state(tmp_path)

@@ -1,5 +1,9 @@
 """Build the book: generate the course pages, execute the lectures, render the HTML site.
 
+It writes no tracked file: the course pages it generates (course/) are git-ignored, and
+_toc.yml, which is tracked, is only checked against course.yml: `make toc` regenerates it
+(`make book` does that first when course.yml is newer).
+
 Usage (from the repository root, inside .venv): `python -m tools.build [--profile quick|full]`.
 The profile comes from `--profile`, else `BOOK_PROFILE`, else `full` with CUDA and `quick`
 without. Each profile has its own build folder, `_build/<profile>/` (HTML in `html/`), and
@@ -22,8 +26,10 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.profile import ENV_VAR, ProfileError, get_profile, validate_profile
-from helpers.provenance import COMMIT_ENV_VAR, git_commit
+from helpers.config import COMMIT_VAR as COMMIT_ENV_VAR
+from helpers.config import book_config
+from helpers.profile import ENV_VAR, ProfileError, validate_profile
+from helpers.provenance import git_commit
 from tools import colab, coursegen
 from tools.homework import publish as homework
 
@@ -36,9 +42,17 @@ def output_dir(root: Path, profile: str) -> Path:
 
 
 def build_env(root: Path, profile: str) -> dict[str, str]:
+    """The environment of the build and its kernels: profile, commit, data and checkpoint roots."""
     env = dict(os.environ)
     env[ENV_VAR] = profile
-    env.setdefault(COMMIT_ENV_VAR, git_commit(root))
+    # The commit checked out; whether its helpers are the ones that ran is the Colab step's check.
+    env.setdefault(COMMIT_ENV_VAR, git_commit(root).removesuffix("-dirty"))
+    # Data locations are passed to the kernels, never guessed by helpers from its own path.
+    mini = ROOT.parent / "shared" / "data" / "mini"
+    if mini.is_dir():
+        env.setdefault("BOOK_MINI_DATA_ROOT", str(mini))
+    env.setdefault("BOOK_DATA_ROOT", str(ROOT / "data"))
+    env.setdefault("BOOK_CHECKPOINT_DIR", str(ROOT / "checkpoints"))
     # Sphinx loads tools.book_ext from the repository; kernels import helpers from src/.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH")]))
     # Kernels must keep matplotlib's inline backend: a non-interactive one (Agg) drops every figure.
@@ -94,17 +108,28 @@ def report_failures(out: Path) -> None:
           "Fix the source and run `make book` again.", file=sys.stderr)
 
 
+def toc_is_current(course_file: Path, root: Path = ROOT) -> bool:
+    """Whether the tracked _toc.yml is what `make toc` would write from `course_file`."""
+    toc = root / "_toc.yml"
+    expected = coursegen.render_toc(coursegen.load_course(course_file))
+    return toc.exists() and toc.read_text(encoding="utf-8") == expected
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the course book.")
     parser.add_argument("--profile", help="quick or full (default: BOOK_PROFILE, else by hardware)")
     parser.add_argument("--course", type=Path, default=ROOT / "course.yml", help="the course data file")
     args = parser.parse_args(argv)
     try:
-        profile = validate_profile(args.profile) if args.profile else get_profile()
+        profile = validate_profile(args.profile) if args.profile else book_config().profile
     except ProfileError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if coursegen.main(["--course", str(args.course)]) != 0:
+    if coursegen.main(["--course", str(args.course)]) != 0:  # course/ only (untracked)
+        return 2
+    if not toc_is_current(args.course, ROOT):
+        print(f"error: _toc.yml is out of date with {args.course.name}: run `make toc` and commit _toc.yml.",
+              file=sys.stderr)
         return 2
     homework.build_step(ROOT, args.course)  # course/homework/<id>.ipynb; exits 2 naming file:line on a bad source
     out = output_dir(ROOT, profile)
@@ -115,10 +140,18 @@ def main(argv: list[str] | None = None) -> int:
     if report.exists():
         shutil.copy(report, ROOT / "_build" / "execution-report.json")
     if status == 0:
-        commit = build_env(ROOT, profile)[COMMIT_ENV_VAR].removesuffix("-dirty")
-        notebooks = colab.generate(out / "colab", ROOT, commit=commit)
+        try:
+            helpers = colab.helpers_state(ROOT)  # the commit, and whether its helpers are those that ran
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        notebooks = colab.generate(out / "colab", ROOT, commit=helpers.commit, warning=helpers.warning)
         where = (out / "colab").relative_to(ROOT)
-        print(f"{len(notebooks)} Colab notebook(s) in {where}/ (installing helpers @ {commit})")
+        print(f"{len(notebooks)} Colab notebook(s) in {where}/ (installing helpers @ {helpers.commit[:12]})")
+        if helpers.warning:
+            print(f"warning: src/helpers has uncommitted changes, which commit {helpers.commit[:12]} lacks: "
+                  f"the notebooks say so and {where}/{colab.UNPUBLISHABLE} keeps them from being "
+                  "published. Commit the helpers changes and rebuild.", file=sys.stderr)
         print(f"\nBook built in {time.perf_counter() - start:.0f} s (profile '{profile}').")
         print(f"Open {(out / 'html' / 'index.html').relative_to(ROOT)}  "
               f"(or: python -m http.server -d {(out / 'html').relative_to(ROOT)})")

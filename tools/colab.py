@@ -4,6 +4,11 @@ Usage: `python -m tools.colab [--out DIR] [--commit SHA] [--helpers-spec SPEC]`;
 runs it after a successful build, writing `_build/<profile>/colab/lectures/*.ipynb`. The
 publish workflow pushes that folder to the branch the "Open in Colab" buttons point at.
 
+The notebooks install `helpers` at the commit checked out (HEAD). When src/helpers has
+uncommitted changes, that commit lacks the helpers the book executed: every notebook then
+carries a warning cell after its title, and the folder holds UNPUBLISHABLE, which makes
+the publish workflow refuse it.
+
 MyST syntax (directives, roles, targets) is rewritten as plain Markdown that Colab renders:
 theorems become bold-titled paragraphs, solutions become <details> blocks, cross-references
 become links to the published site.
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +28,9 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+HELPERS_SOURCE = "src/helpers"
+# Written into the notebooks' folder when they pin a commit without the helpers that ran.
+UNPUBLISHABLE = "UNPUBLISHABLE"
 
 TITLES = {
     "prf:theorem": "Theorem", "prf:lemma": "Lemma", "prf:proposition": "Proposition",
@@ -182,8 +191,66 @@ if "google.colab" in sys.modules or os.environ.get("BOOK_BOOTSTRAP") == "1":
 '''
 
 
-def convert(source: Path, root: Path, site: Site, helpers_spec: str, commit: str) -> nbformat.NotebookNode:
-    """The clean Colab notebook of one MyST lecture."""
+@dataclass(frozen=True)
+class HelpersState:
+    """The commit checked out and the uncommitted changes to src/helpers (git status lines)."""
+
+    commit: str
+    changes: tuple[str, ...]
+
+    @property
+    def warning(self) -> str | None:
+        """The warning the notebooks carry when the pinned commit lacks local helpers changes."""
+        if not self.changes:
+            return None
+        listed = "\n".join(f"- `{line}`" for line in self.changes[:10])
+        more = f"\n- ...and {len(self.changes) - 10} more" if len(self.changes) > 10 else ""
+        return (f"> **Warning: not for publication.** This notebook installs `helpers` at commit "
+                f"`{self.commit[:12]}`, but the book was executed with uncommitted changes to "
+                f"`{HELPERS_SOURCE}` that this commit lacks, so its results may differ from the "
+                f"book's:\n\n{listed}{more}\n\nCommit the helpers changes and rebuild.")
+
+
+def helpers_state(root: Path = ROOT) -> HelpersState:
+    """HEAD of the repository at `root` and the uncommitted changes (tracked or untracked) to its
+    helpers package. Changes elsewhere (a lecture being edited) do not matter: the notebooks
+    are generated from the working tree, only `helpers` is installed from the commit."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True,
+                                  timeout=30).stdout
+        except (OSError, subprocess.SubprocessError) as err:
+            raise ValueError(f"{root} is no git checkout (git {' '.join(args)} failed): the Colab "
+                             "notebooks need a commit to install helpers from") from err
+
+    commit = git("rev-parse", "HEAD").strip()
+    changes = git("status", "--porcelain", "--untracked-files=all", "--", HELPERS_SOURCE).splitlines()
+    return HelpersState(commit, tuple(line for line in changes if line.strip()))
+
+
+def insert_after_title(cells: list, text: str) -> None:
+    """Insert a markdown cell holding `text` right after the line of the notebook's title."""
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.splitlines()
+        title = next((n for n, line in enumerate(lines) if line.startswith("# ")), None)
+        if title is None:
+            continue
+        head, rest = "\n".join(lines[:title + 1]), "\n".join(lines[title + 1:]).strip("\n")
+        cell.source = head
+        new = [nbformat.v4.new_markdown_cell(text)]
+        if rest:
+            new.append(nbformat.v4.new_markdown_cell(rest))
+        cells[i + 1:i + 1] = new
+        return
+    cells.insert(0, nbformat.v4.new_markdown_cell(text))  # no title: the warning still comes first
+
+
+def convert(source: Path, root: Path, site: Site, helpers_spec: str, commit: str,
+            warning: str | None = None) -> nbformat.NotebookNode:
+    """The clean Colab notebook of one MyST lecture (with `warning` in a cell after its title)."""
     page = source.relative_to(root).with_suffix("").as_posix()
     nb = jupytext.read(source)
     cells = [nbformat.v4.new_code_cell(BOOTSTRAP.format(spec=helpers_spec, commit=commit))]
@@ -198,6 +265,8 @@ def convert(source: Path, root: Path, site: Site, helpers_spec: str, commit: str
         else:
             continue
         cells.append(new)
+    if warning:
+        insert_after_title(cells, warning)
     out = nbformat.v4.new_notebook(cells=cells)
     out.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -220,8 +289,13 @@ def lecture_sources(root: Path) -> list[Path]:
     return [root / f"{f}.md" for f in files if f.startswith("lectures/")]
 
 
-def generate(out: Path, root: Path = ROOT, commit: str = "main", helpers_spec: str | None = None) -> list[Path]:
-    """Write the Colab notebook of every lecture under `out`; return their paths."""
+def generate(out: Path, root: Path = ROOT, commit: str = "main", helpers_spec: str | None = None,
+             warning: str | None = None) -> list[Path]:
+    """Write the Colab notebook of every lecture under `out`; return their paths.
+
+    With `warning` (see HelpersState.warning), every notebook shows it after its title and
+    `out/UNPUBLISHABLE` says why the folder must not be published.
+    """
     config = load_config(root)
     repo = config["sphinx"]["config"]["book_repository_url"].rstrip("/")
     spec = helpers_spec or f"dnn-course-helpers @ git+{repo}@{commit}"
@@ -231,23 +305,37 @@ def generate(out: Path, root: Path = ROOT, commit: str = "main", helpers_spec: s
     for source in sources:
         target = out / source.relative_to(root).with_suffix(".ipynb")
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(convert(source, root, site, spec, commit), target)
+        nbformat.write(convert(source, root, site, spec, commit, warning), target)
         written.append(target)
+    marker = out / UNPUBLISHABLE
+    out.mkdir(parents=True, exist_ok=True)
+    if warning:
+        marker.write_text(warning + "\n", encoding="utf-8")
+    else:
+        marker.unlink(missing_ok=True)  # from an earlier build with uncommitted helpers
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "colab")
-    parser.add_argument("--commit", default="main", help="the commit whose helpers the notebooks install")
+    parser.add_argument("--commit", help="the commit whose helpers the notebooks install (default: HEAD, "
+                        "with a warning when src/helpers has uncommitted changes)")
     parser.add_argument("--helpers-spec", help="pip requirement for helpers (default: the repository at --commit)")
     args = parser.parse_args(argv)
     try:
-        written = generate(args.out, ROOT, args.commit, args.helpers_spec)
+        if args.commit:
+            commit, warning = args.commit, None
+        else:
+            state = helpers_state(ROOT)
+            commit, warning = state.commit, state.warning
+        written = generate(args.out, ROOT, commit, args.helpers_spec, warning)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"colab: {len(written)} notebook(s) written to {args.out}")
+    if warning:
+        print(f"warning: {args.out} is not publishable: src/helpers has uncommitted changes", file=sys.stderr)
     return 0
 
 

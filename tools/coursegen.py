@@ -636,12 +636,15 @@ def render_pages(course: dict) -> dict[str, str]:
     return pages
 
 
-def generate(course_file: Path, root: Path) -> list[Path]:
-    """Validate `course_file`, then write course/*.md, course/course.ics and _toc.yml under `root`."""
+def generate(course_file: Path, root: Path, *, toc: bool = False) -> list[Path]:
+    """Validate `course_file`, then write the untracked course/*.md and course/course.ics under
+    `root`; with `toc`, write only the tracked _toc.yml instead (`make toc`)."""
     course = load_course(course_file)
-    outputs = {root / "course" / name: text for name, text in render_pages(course).items()}
-    outputs[root / "course" / "course.ics"] = render_ics(course)
-    outputs[root / "_toc.yml"] = render_toc(course)
+    if toc:
+        outputs = {root / "_toc.yml": render_toc(course)}
+    else:
+        outputs = {root / "course" / name: text for name, text in render_pages(course).items()}
+        outputs[root / "course" / "course.ics"] = render_ics(course)
     written = []
     for path, text in outputs.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -659,13 +662,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course", type=Path, default=ROOT / "course.yml")
     parser.add_argument("--root", type=Path, default=ROOT)
     parser.add_argument("--check", action="store_true", help="only validate course.yml")
+    parser.add_argument("--toc", action="store_true", help="write only _toc.yml (tracked: commit it)")
     args = parser.parse_args(argv)
     try:
         if args.check:
             load_course(args.course)
             print(f"{args.course}: OK")
             return 0
-        written = generate(args.course, args.root)
+        written = generate(args.course, args.root, toc=args.toc)
     except CourseDataError as err:
         print(f"error: {err}\nFix {args.course} and run the build again.", file=sys.stderr)
         return 2

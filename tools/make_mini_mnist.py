@@ -3,7 +3,8 @@
 Usage: `python tools/make_mini_mnist.py DEST` (e.g. ../shared/data/mini). Downloads the real
 MNIST test set with torchvision and re-splits it as ../shared/data/README.md describes:
 `train-*` = its first 8,000 images, `t10k-*` = its last 2,000, uncompressed idx files in
-DEST/MNIST/raw/. Does nothing when DEST already holds the four files.
+DEST/MNIST/raw/. Does nothing, and needs neither torchvision nor the network, when DEST
+already holds a valid mini set (the four files, with their headers, counts and sizes).
 """
 
 from __future__ import annotations
@@ -28,11 +29,37 @@ def split_idx(data: bytes, start: int, stop: int) -> bytes:
     return struct.pack(">II", magic, stop - start) + rest + data[header + start * item:header + stop * item]
 
 
+def problems(raw: Path) -> list[str]:
+    """What is wrong with the mini set in `raw` (an empty list: it is valid)."""
+    found = []
+    for name in FILES:
+        path = raw / name
+        if not path.is_file():
+            found.append(f"{name} is missing")
+            continue
+        images = "images" in name
+        expected_magic, header, item = (2051, 16, 28 * 28) if images else (2049, 8, 1)
+        count = SPLIT if name.startswith("train") else 10000 - SPLIT
+        with path.open("rb") as f:
+            head = f.read(header)
+        size = path.stat().st_size
+        if len(head) < 8 or struct.unpack(">II", head[:8]) != (expected_magic, count):
+            found.append(f"{name}: not an idx file of {count} items")
+        elif images and struct.unpack(">II", head[8:16]) != (28, 28):
+            found.append(f"{name}: images are not 28x28")
+        elif size != header + count * item:
+            found.append(f"{name}: {size} bytes, expected {header + count * item}")
+    return found
+
+
 def main(dest: str) -> int:
     raw = Path(dest) / "MNIST" / "raw"
-    if all((raw / name).exists() for name in FILES):
-        print(f"{raw}: the mini set is already there")
+    wrong = problems(raw)
+    if not wrong:
+        print(f"{raw}: a valid mini set is already there; nothing to do")
         return 0
+    if raw.exists():
+        print(f"{raw}: recreating the mini set ({'; '.join(wrong)})")
     from torchvision.datasets import MNIST
 
     with tempfile.TemporaryDirectory() as tmp:
