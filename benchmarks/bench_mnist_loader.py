@@ -14,13 +14,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torchvision
 from torch.utils.data import DataLoader
 from torchvision.transforms import ToTensor
 
-from helpers.data import TensorLoader, load_mnist, resolve_root
+from helpers.config import BookConfig, book_config
+from helpers.data import TensorLoader, read_mnist, resolve_root
 
 
 def one_pass(loader) -> tuple[int, float]:
@@ -35,7 +37,7 @@ def one_pass(loader) -> tuple[int, float]:
 def time_helpers(root, batch_size: int) -> tuple[float, float, int]:
     """(seconds to load, seconds for one pass, samples); loading reads both splits, to be conservative."""
     start = time.perf_counter()
-    mnist = load_mnist(root, download=False)
+    mnist = read_mnist(root)
     loader = TensorLoader(mnist.train.X, mnist.train.y, batch_size=batch_size, shuffle=True,
                           generator=torch.Generator().manual_seed(0))
     loaded = time.perf_counter()
@@ -59,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
-    root = resolve_root(args.root, profile="quick").path
-    description = load_mnist(root, download=False).description
+    config = book_config()
+    root = Path(args.root) if args.root else resolve_root(BookConfig(profile="quick", mini_root=config.mini_root)).path
+    description = read_mnist(root).description
     ours = [time_helpers(root, args.batch_size) for _ in range(args.repeats)]
     theirs = [time_torchvision(root, args.batch_size) for _ in range(args.repeats)]
     (load_o, pass_o, n_ours), (load_t, pass_t, n_theirs) = (min(runs, key=lambda r: r[0] + r[1])
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: cpu ({torch.get_num_threads()} threads); batch size {args.batch_size}; shuffled; "
           f"best of {args.repeats}; {n_ours:,} samples per pass")
     print(f"{'':44}{'load':>10}{'one pass':>12}{'total':>12}")
-    for name, load, one in (("helpers.data: load_mnist + TensorLoader", load_o, pass_o),
+    for name, load, one in (("helpers.data: read_mnist + TensorLoader", load_o, pass_o),
                             ("DataLoader(torchvision MNIST, ToTensor())", load_t, pass_t)):
         print(f"{name:44}{load * 1e3:8.1f} ms{one * 1e3:9.1f} ms{(load + one) * 1e3:9.1f} ms")
     ratio = (load_t + pass_t) / (load_o + pass_o)

@@ -4,7 +4,7 @@ Usage: `.venv/bin/python benchmarks/bench_weeks_4_6.py` from the repository root
 Targets: each lecture <= 90 s on one H100-class GPU (`full`), <= 600 s on a Colab T4.
 
 How the estimate is made. The full-profile settings are read from the lectures themselves: every
-`name = choose(quick=..., full=...)` assignment whose `full` value is a literal. For each training
+`name = config.choose(quick=..., full=...)` assignment whose `full` value is a literal. For each training
 run, the FLOPs of one training step (forward + backward) and of one evaluation batch are counted
 with `torch.utils.flop_counter.FlopCounterMode` on the run's model (helpers.models), scaled to the
 run's number of images, epochs and evaluations. Time = FLOPs / sustained throughput + steps x a
@@ -55,6 +55,11 @@ DEVICES = (
 FIXED_OVERHEAD_S = 10.0  # per lecture: imports, CUDA context, cuDNN kernel selection, data loading to the GPU
 
 
+def _is_choose(func: ast.expr) -> bool:
+    """`choose(...)` or `config.choose(...)`."""
+    return getattr(func, "id", "") == "choose" or getattr(func, "attr", "") == "choose"
+
+
 def full_settings(lecture: Path) -> dict[str, object]:
     """`{name: full value}` for every `name = choose(quick=..., full=<literal>)` in the lecture's code cells."""
     import jupytext
@@ -65,7 +70,7 @@ def full_settings(lecture: Path) -> dict[str, object]:
             continue
         for node in ast.walk(ast.parse(cell.source)):
             if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                    and isinstance(node.value, ast.Call) and getattr(node.value.func, "id", "") == "choose"):
+                    and isinstance(node.value, ast.Call) and _is_choose(node.value.func)):
                 full = {k.arg: k.value for k in node.value.keywords}.get("full")
                 try:
                     settings[node.targets[0].id] = ast.literal_eval(full)

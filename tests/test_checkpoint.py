@@ -8,20 +8,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers import checkpoint
-from helpers.checkpoint import (
-    CheckpointError,
-    checkpoint_dir,
-    checkpoint_path,
-    load_checkpoint,
-    save_checkpoint,
-    train_or_load,
-)
+from helpers.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from helpers.config import BookConfig
 from helpers.data import TensorLoader
-from helpers.fitting import epoch_runner
+from helpers.training import fit
 
 
 def make_run(seed=0):
-    """Fixed data; a model, its optimizer and scheduler, a shuffling loader and an epoch function, seeded."""
+    """Fixed data; a model, its optimizer and scheduler, and a shuffling loader, seeded."""
     g = torch.Generator().manual_seed(0)
     X = torch.randn(48, 5, generator=g)
     y = (X @ torch.randn(5, 3, generator=g)).argmax(1)  # (48,)
@@ -30,19 +24,22 @@ def make_run(seed=0):
     opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
     shuffle = torch.Generator().manual_seed(seed + 1)
-    run = epoch_runner(model, TensorLoader(X, y, batch_size=10, shuffle=True, generator=shuffle), F.cross_entropy,
-                       opt, scheduler=sched)
-    return model, opt, sched, shuffle, run
+    loader = TensorLoader(X, y, batch_size=10, shuffle=True, generator=shuffle)
+    return model, opt, sched, shuffle, loader
+
+
+def train(model, opt, sched, loader, num_epochs, checkpoint=None):
+    return fit(model, loader, F.cross_entropy, opt, num_epochs, scheduler=sched, scheduler_step="epoch",
+               checkpoint=checkpoint)
 
 
 def test_paths_are_keyed_by_profile_under_the_configured_dir(tmp_path):
-    assert checkpoint_dir({"BOOK_CHECKPOINT_DIR": str(tmp_path)}) == tmp_path
-    assert checkpoint_dir({}).name == "checkpoints"
-    assert checkpoint_path("vgg", profile="full", root=tmp_path) == tmp_path / "full" / "vgg.pt"
-    quick = checkpoint_path("vgg", profile="quick", root=tmp_path)
-    assert quick == tmp_path / "quick" / "vgg.pt" != checkpoint_path("vgg", profile="full", root=tmp_path)
+    full = Checkpoint.named("vgg", BookConfig(profile="full", checkpoint_root=tmp_path))
+    quick = Checkpoint.named("vgg", BookConfig(profile="quick", checkpoint_root=tmp_path))
+    assert full.path == tmp_path / "full" / "vgg.pt" and full.profile == "full"
+    assert quick.path == tmp_path / "quick" / "vgg.pt"
     with pytest.raises(ValueError, match="names"):
-        checkpoint_path("../escape", profile="full", root=tmp_path)
+        Checkpoint.named("../escape", BookConfig(profile="full", checkpoint_root=tmp_path))
 
 
 def test_save_is_atomic_and_loads_with_weights_only(tmp_path, monkeypatch):
@@ -63,38 +60,51 @@ def test_save_is_atomic_and_loads_with_weights_only(tmp_path, monkeypatch):
 
 
 def test_resume_continues_exactly_like_an_uninterrupted_run(tmp_path):
-    model, opt, sched, shuffle, run = make_run()
-    straight = train_or_load("run", model=model, optimizer=opt, num_epochs=5, run_epoch=run, profile="full",
-                             scheduler=sched, generators={"shuffle": shuffle}, enabled=False)
+    model, opt, sched, shuffle, loader = make_run()
+    straight = train(model, opt, sched, loader, 5)
     reference = [p.detach().clone() for p in model.parameters()]
 
-    model, opt, sched, shuffle, run = make_run()
-    common = dict(profile="full", scheduler=sched, generators={"shuffle": shuffle}, root=tmp_path)
-    train_or_load("run", model=model, optimizer=opt, num_epochs=2, run_epoch=run, **common)
+    model, opt, sched, shuffle, loader = make_run()
+    train(model, opt, sched, loader, 2, Checkpoint(tmp_path / "run.pt", "full", generators={"shuffle": shuffle}))
     torch.manual_seed(123)  # the "crash": a fresh process with other random state
-    model, opt, sched, shuffle, run = make_run(seed=7)
-    common |= dict(scheduler=sched, generators={"shuffle": shuffle})
-    resumed = train_or_load("run", model=model, optimizer=opt, num_epochs=5, run_epoch=run, **common)
+    model, opt, sched, shuffle, loader = make_run(seed=7)
+    resumed = train(model, opt, sched, loader, 5,
+                    Checkpoint(tmp_path / "run.pt", "full", generators={"shuffle": shuffle}))
     for a, b in zip(model.parameters(), reference, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     assert resumed == straight
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.2 * 0.5)  # the scheduler resumed too (5 // 3 halvings)
+
+
+def test_a_resume_without_the_generator_state_differs(tmp_path):
+    """The check above can fail: resuming without the shuffling generator's state changes the run."""
+    model, opt, sched, shuffle, loader = make_run()
+    train(model, opt, sched, loader, 5)
+    reference = [p.detach().clone() for p in model.parameters()]
+    model, opt, sched, shuffle, loader = make_run()
+    train(model, opt, sched, loader, 2, Checkpoint(tmp_path / "run.pt", "full"))
+    model, opt, sched, shuffle, loader = make_run(seed=7)
+    train(model, opt, sched, loader, 5, Checkpoint(tmp_path / "run.pt", "full"))
+    assert any(not torch.equal(a, b) for a, b in zip(model.parameters(), reference, strict=True))
 
 
 def test_a_finished_run_is_loaded_not_retrained(tmp_path):
-    model, opt, sched, shuffle, run = make_run()
-    first = train_or_load("done", model=model, optimizer=opt, num_epochs=2, run_epoch=run, profile="quick",
-                          root=tmp_path)
+    model, opt, sched, shuffle, loader = make_run()
+    ckpt = Checkpoint(tmp_path / "done.pt", "quick")
+    first = train(model, opt, sched, loader, 2, ckpt)
     weights = [p.detach().clone() for p in model.parameters()]
-    model, opt, _, _, _ = make_run(seed=3)
+    model, opt, sched, _, _ = make_run(seed=3)
 
-    def never(epoch):
-        raise AssertionError("a finished run must not train again")
+    class Never:
+        def __iter__(self):
+            raise AssertionError("a finished run must not train again")
 
-    again = train_or_load("done", model=model, optimizer=opt, num_epochs=2, run_epoch=never, profile="quick",
-                          root=tmp_path)
+    again = train(model, opt, sched, Never(), 2, ckpt)
     assert again == first
     for a, b in zip(model.parameters(), weights, strict=True):
         torch.testing.assert_close(a, b)
+    with pytest.raises(CheckpointError, match="more than"):
+        train(model, opt, sched, loader, 1, ckpt)
 
 
 def test_another_profile_or_config_is_refused(tmp_path):
@@ -109,3 +119,6 @@ def test_another_profile_or_config_is_refused(tmp_path):
         load_checkpoint(path, model=model, profile="quick",
                         scheduler=torch.optim.lr_scheduler.StepLR(opt, step_size=1))
     assert load_checkpoint(path, model=model, profile="quick", config={"lr": 0.2}).epoch == 1
+    model, opt, sched, _, loader = make_run()
+    with pytest.raises(CheckpointError, match="configuration"):
+        train(model, opt, sched, loader, 2, Checkpoint(path, "quick", settings={"lr": 0.1}))

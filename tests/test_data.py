@@ -8,7 +8,10 @@ import torchvision
 from torch.utils.data import DataLoader, TensorDataset
 
 from helpers import data
-from helpers.data import MNISTNotFoundError, TensorLoader, load_mnist, read_idx, resolve_root
+from helpers.config import BookConfig
+from helpers.data import MNISTNotFoundError, TensorLoader, load_mnist, read_idx, read_mnist, resolve_root
+
+MINI = Path(__file__).resolve().parents[2] / "shared" / "data" / "mini"  # beside the checkout, if at all
 
 
 def write_idx(path: Path, array: torch.Tensor) -> None:
@@ -35,7 +38,7 @@ def fake_root(tmp_path: Path) -> Path:
 
 
 def test_load_matches_torchvision(fake_root):
-    mnist = load_mnist(fake_root, download=False)
+    mnist = read_mnist(fake_root)
     for train, split in ((True, mnist.train), (False, mnist.test)):
         oracle = torchvision.datasets.MNIST(str(fake_root), train=train, download=False)
         torch.testing.assert_close(split.X, oracle.data.unsqueeze(1).float() / 255)  # (N, 1, 28, 28)
@@ -70,50 +73,46 @@ def test_absent_offline_names_the_root_and_the_fixes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(data, "_download_mnist", offline)
     with pytest.raises(MNISTNotFoundError) as err:
-        load_mnist(tmp_path / "nowhere", profile="full")
+        load_mnist(BookConfig(profile="full", data_root=tmp_path / "nowhere"))
     message = str(err.value)
     assert str((tmp_path / "nowhere").resolve()) in message
-    assert "BOOK_DATA_ROOT" in message and "BOOK_PROFILE=quick" in message and "download failed" in message
-    with pytest.raises(MNISTNotFoundError, match="download=False"):
-        load_mnist(tmp_path / "nowhere", download=False)
+    assert "BOOK_DATA_ROOT" in message and "BOOK_DATA=offline" in message and "download failed" in message
+    with pytest.raises(MNISTNotFoundError, match="downloading is off"):
+        load_mnist(BookConfig(profile="full", data_mode="offline", data_root=tmp_path / "nowhere"))
 
 
 def test_download_is_used_when_files_are_missing(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "_download_mnist", lambda root: fake_mnist(root, 8, 4))
-    mnist = load_mnist(tmp_path, profile="full")
+    mnist = load_mnist(BookConfig(profile="full", data_root=tmp_path))
     assert (len(mnist.train), len(mnist.test)) == (8, 4)
 
 
-def test_root_resolution_order(tmp_path, fake_root):
-    env = {"BOOK_DATA_ROOT": "/somewhere", "BOOK_MINI_DATA_ROOT": str(fake_root)}
-    assert resolve_root("/explicit", "quick", env).path == Path("/explicit")
-    assert resolve_root(None, "full", env) == data.DataRoot(Path("/somewhere"), True, "$BOOK_DATA_ROOT")
-    assert resolve_root(None, "full", {}).path == Path("data")
-    quick = resolve_root(None, "quick", env)
+def test_root_resolution(tmp_path, fake_root):
+    real, missing = tmp_path / "real", tmp_path / "missing"
+    fake_mnist(real, 6, 2)
+    quick = resolve_root(BookConfig(profile="quick", data_root=real, mini_root=fake_root))
     assert quick.path == fake_root and not quick.download
-    # no mini set (Colab): quick falls back to downloading like full
-    colab = {"BOOK_MINI_DATA_ROOT": str(tmp_path / "missing")}
-    assert resolve_root(None, "quick", colab) == data.DataRoot(Path("data"), True, "the default ./data")
+    full = resolve_root(BookConfig(profile="full", data_root=missing, mini_root=fake_root))
+    assert full == data.DataRoot(missing, True, full.source)  # online: never the mini set
+    # no mini set (Colab): quick downloads like full
+    colab = resolve_root(BookConfig(profile="quick", data_root=missing, mini_root=tmp_path / "none"))
+    assert colab.path == missing and colab.download
+    # offline full: the real files where present, else the mini set as a stand-in, never a download
+    offline = BookConfig(profile="full", data_mode="offline", data_root=real, mini_root=fake_root)
+    assert resolve_root(offline).path == real
+    stand_in = resolve_root(BookConfig(profile="full", data_mode="offline", data_root=missing, mini_root=fake_root))
+    assert stand_in.path == fake_root and not stand_in.download and "stand" in stand_in.source
 
 
-def test_profile_comes_from_the_environment(fake_root):
-    env = {"BOOK_PROFILE": "quick", "BOOK_MINI_DATA_ROOT": str(fake_root)}
-    assert load_mnist(environ=env).root == fake_root
-
-
-def test_mini_set_beside_the_repo_is_found():
-    repo_root = Path(__file__).resolve().parents[1]  # tests/ sits in the repository root
-    assert data.repo_mini_root() == repo_root.parent / "shared" / "data" / "mini"
-    assert data.mini_root({"BOOK_MINI_DATA_ROOT": "/no/such/dir"}) is None
-
-
-@pytest.mark.skipif(data.mini_root() is None, reason="the offline mini set is not beside this checkout")
+@pytest.mark.skipif(not data.has_mnist(MINI), reason="the offline mini set is not beside this checkout")
 def test_mini_set_is_described_as_such():
-    mnist = load_mnist(profile="quick")
+    mnist = load_mnist(BookConfig(profile="quick", mini_root=MINI))
     assert mnist.is_mini and (len(mnist.train), len(mnist.test)) == (8_000, 2_000)
     assert "mini set" in mnist.description and "8,000" in mnist.description
     assert mnist.by_variant(mnist=0.98, mini=0.95) == 0.95
     assert mnist.train.X.dtype == torch.float32 and 0 <= mnist.train.X.min() <= mnist.train.X.max() <= 1
+    with pytest.raises(ValueError, match="neither"):
+        data.MNISTData(mnist.train, mnist.test, MINI, "other", "x").by_variant(mnist=1, mini=2)
 
 
 def test_loader_without_shuffle_matches_dataloader():
@@ -159,7 +158,7 @@ def test_ensure_present_says_why_the_data_is_missing(tmp_path):
         return FileNotFoundError(f"{path}: {why}")
 
     present = lambda path: (path / "ok").exists()  # noqa: E731
-    with pytest.raises(FileNotFoundError, match="download=False"):
+    with pytest.raises(FileNotFoundError, match="downloading is off"):
         data.ensure_present(tmp_path, present, False, lambda p: None, not_found)
     with pytest.raises(FileNotFoundError, match="left no data files"):
         data.ensure_present(tmp_path, present, True, lambda p: None, not_found)

@@ -40,9 +40,11 @@ def test_small_cnn_dropout_and_shapes():
     model = small_cnn(width=0.25, dropout=0.5)
     assert model(torch.zeros(3, 3, 32, 32)).shape == (3, 10)
     assert [m.p for m in model if isinstance(m, nn.Dropout)] == [0.5, 0.5]
-    model.eval()
     X = torch.randn(3, 3, 32, 32)
-    torch.testing.assert_close(model(X), model(X))  # no dropout at evaluation
+    without = nn.Sequential(*[nn.Identity() if isinstance(m, nn.Dropout) else m for m in model])
+    assert not torch.allclose(model(X), without(X))  # training mode: dropout acts
+    model.eval()
+    torch.testing.assert_close(model(X), without(X))  # evaluation: the network without dropout
 
 
 def test_he_init_has_variance_two_over_fan_in():

@@ -7,9 +7,8 @@ from helpers.plotting import OKABE_ITO, book_style, use_book_style
 
 
 def test_style_is_applied_only_when_asked():
+    # that importing changes nothing is checked in a fresh interpreter by tests/test_package.py
     mpl.rcdefaults()
-    import helpers.plotting  # noqa: F401  (importing must change nothing)
-
     default_cycle = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
     use_book_style()
     assert mpl.rcParams["axes.prop_cycle"].by_key()["color"] == list(OKABE_ITO) != default_cycle
