@@ -21,8 +21,11 @@ def test_note_states_profile_device_versions_commit_and_date():
     assert prov.provenance("cpu", BookConfig(profile="quick")).commit == "not recorded"
 
 
-def test_full_profile_note_has_no_quick_warning():
-    assert "not results" not in prov.provenance("cpu", BookConfig(profile="full"))._repr_html_()
+def test_full_profile_note_has_no_quick_warning_and_names_offline_data():
+    online = prov.provenance("cpu", BookConfig(profile="full"))._repr_html_()
+    assert "not results" not in online and "stand-in" not in online
+    offline = prov.provenance("cpu", BookConfig(profile="full", data_mode="offline"))
+    assert "stand-ins" in offline._repr_html_() and "offline" in offline.as_text()
 
 
 def git(repo, *args):

@@ -18,6 +18,7 @@ class Provenance:
     """What produced a page's outputs: profile, device, versions, commit and date."""
 
     profile: str
+    data: str
     device: str
     torch: str
     python: str
@@ -28,7 +29,7 @@ class Provenance:
     def as_text(self) -> str:
         """One line of plain text, for logs and notebooks without HTML."""
         return (
-            f"Executed with profile '{self.profile}' on {self.device}; PyTorch {self.torch}, "
+            f"Executed with profile '{self.profile}' ({self.data} data) on {self.device}; PyTorch {self.torch}, "
             f"Python {self.python}, helpers {self.helpers}; commit {self.commit}; {self.date}."
         )
 
@@ -38,8 +39,13 @@ class Provenance:
             for key, value in asdict(self).items()
         )
         warning = ""
+        if self.data.startswith("offline"):
+            warning += (
+                "<p><strong>Offline data:</strong> datasets missing on this machine are replaced "
+                "by labelled stand-ins; every output names the data it used.</p>"
+            )
         if self.profile == "quick":
-            warning = (
+            warning += (
                 "<p><strong>Quick profile:</strong> small data and few steps, so that the page "
                 "runs in seconds on a CPU. Its numbers show that the code works; they are not "
                 "results.</p>"
@@ -80,6 +86,7 @@ def provenance(device, config: BookConfig) -> Provenance:
 
     return Provenance(
         profile=config.profile,
+        data="offline: real data where present, else labelled stand-ins" if config.offline else "online",
         device=device_name(device),
         torch=torch.__version__,
         python=platform.python_version(),
