@@ -43,3 +43,10 @@ def linear_problem():
     y = (X @ torch.randn(4, 3, generator=g)).argmax(1)  # (64,)
     torch.manual_seed(0)
     return X, y, nn.Linear(4, 3)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Builds and browsers are slow by nature: `pytest -m "not slow"` is the fast tier."""
+    for item in items:
+        if item.get_closest_marker("build") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
