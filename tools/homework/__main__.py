@@ -29,7 +29,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
     """grade: grade submissions and write their results."""
     spec = grade.load_spec(args.assignment)
     out = args.out or grade.ROOT / "_build" / "homework" / spec["assignment"] / "grades"
-    limits = grade.Limits(time_limit=args.time_limit, cell_timeout=args.cell_timeout)
+    limits = grade.Limits(time_limit=args.time_limit, cell_timeout=args.cell_timeout,
+                          memory=int(args.memory_limit * 2**30), sandbox=not args.unsafe_no_sandbox)
+    if limits.sandbox:
+        try:
+            grade.check_available()
+        except grade.SandboxUnavailableError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    else:
+        print("warning: --unsafe-no-sandbox: the submissions run unconfined, with your permissions, and can read "
+              "and change your files (the verdicts are still decided outside them)", file=sys.stderr)
     results = []
     for submission in args.submissions:
         result = grade.grade_submission(spec, submission, limits)
@@ -90,6 +100,10 @@ def parser() -> argparse.ArgumentParser:
                    help="wall-clock seconds per submission (default %(default)s)")
     g.add_argument("--cell-timeout", type=float, default=grade.Limits.cell_timeout,
                    help="seconds per cell or test (default %(default)s)")
+    g.add_argument("--memory-limit", type=float, default=grade.Limits.memory / 2**30, metavar="GIB",
+                   help="memory of a submission's sandbox, in GiB (default %(default)g)")
+    g.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade without bubblewrap, where it cannot run: only on a throwaway machine")
     g.set_defaults(func=cmd_grade)
     u = sub.add_parser("publish", help="write course/homework/<id>.ipynb for the assignments in course.yml")
     u.add_argument("--course", type=Path, default=None, help="the course data file (default course.yml)")

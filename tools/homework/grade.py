@@ -41,9 +41,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TEST_COPY = re.compile(r"^\s*#\s*TEST\b")
 MAX_SUBMISSION_BYTES = 50_000_000
 MAX_RESTARTS = 3
-STARTUP = 60.0  # seconds a fresh sandbox gets to say it is ready (not counted against the time limit)
+STARTUP = 60.0  # seconds a fresh sandbox gets to say it is ready
 
-__all__ = ["Limits", "SandboxUnavailableError", "grade_submission", "load_spec", "summary", "write_results"]
+__all__ = ["Limits", "SandboxUnavailableError", "check_available", "grade_submission", "load_spec", "summary",
+           "write_results"]
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ class Sandbox:
             env = dict(os.environ, MPLBACKEND="Agg", CUDA_VISIBLE_DEVICES="", PYTHONHASHSEED="0")
             if data_root is not None:
                 env["BOOK_MINI_DATA_ROOT"] = str(data_root)
-        self.memory_note = ""
+        self.note = ""
         with log_path.open("ab") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                          env=env, start_new_session=True, pass_fds=fds,
@@ -184,29 +184,38 @@ class Sandbox:
     # ------------------------------------------------------------ life
 
     def _watch_memory(self) -> None:
-        """Kill the sandbox when its whole process tree holds more than the memory limit."""
+        """Kill the sandbox when its process tree holds more memory, or more tasks, than the limits allow.
+
+        The kernel enforces RLIMIT_NPROC per user namespace, except for a sandbox started by root
+        (it exempts uid 0): counting here covers that case.
+        """
         while self.proc.poll() is None:
-            used = tree_memory(self.proc.pid)
+            used, tasks = tree_usage(self.proc.pid)
             if used > self.limits.memory:
-                self.memory_note = (f"the submission used more than the memory limit "
-                                    f"({self.limits.memory / GIB:g} GiB) and was stopped")
+                self.note = (f"the submission used more than the memory limit ({self.limits.memory / GIB:g} GiB) "
+                             "and was stopped")
+            elif self.limits.processes and tasks > self.limits.processes + 2:  # + bwrap and its init
+                self.note = (f"the submission started more than {self.limits.processes} processes and threads "
+                             "(the limit) and was stopped")
+            if self.note:
                 self.kill()
                 return
             time.sleep(0.25)
 
     def kill(self) -> None:
         """SIGKILL bwrap and its process group: the PID namespace, and everything in it, goes with it."""
+        pids = tree_pids(self.proc.pid) if self.proc.poll() is None else []
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
         self.proc.wait()
+        end = time.monotonic() + 5
+        while time.monotonic() < end and any(_alive(p) for p in pids):  # the namespace empties asynchronously
+            time.sleep(0.02)
 
     def close(self) -> None:
-        """Ask the worker to exit, then kill whatever is left."""
-        with contextlib.suppress(Exception):
-            wire.write_message(self.req_w, {"op": "exit"}, deadline=time.monotonic() + 1)
-            self.proc.wait(timeout=2)
+        """Kill the sandbox (nothing in it is worth waiting for) and close the grader's ends of its pipes."""
         self.kill()
         for fd in (self.req_w, self.rep_r, self.int_w):
             with contextlib.suppress(OSError):
@@ -219,8 +228,8 @@ class Sandbox:
     def death(self) -> str:
         """Why the worker ended, in words."""
         code = self.proc.poll()
-        if self.memory_note:
-            return self.memory_note
+        if self.note:
+            return self.note
         if code is None:
             return "the kernel stopped answering"
         signum = code - 128 if code > 128 else -code if code < 0 else 0
@@ -259,19 +268,36 @@ class Sandbox:
         return ""
 
 
-def tree_memory(pid: int) -> int:
-    """Bytes of anonymous and shared memory (proportional set) of `pid` and all its descendants."""
-    total, todo, seen = 0, [pid], set()
+def tree_pids(pid: int) -> list[int]:
+    """`pid` and all its descendants."""
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
-        if p in seen:
+        if p in out:
             continue
-        seen.add(p)
-        with contextlib.suppress(OSError, ValueError):
-            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-                if line.startswith(("Pss_Anon:", "Pss_Shmem:")):
-                    total += int(line.split()[1]) * 1024
+        out.append(p)
         with contextlib.suppress(OSError, ValueError):
             for task in os.listdir(f"/proc/{p}/task"):
                 todo += [int(c) for c in Path(f"/proc/{p}/task/{task}/children").read_text().split()]
-    return total
+    return out
+
+
+def tree_usage(pid: int) -> tuple[int, int]:
+    """(bytes of anonymous and shared memory, proportional set; number of tasks) of `pid` and its descendants."""
+    total, tasks = 0, 0
+    for p in tree_pids(pid):
+        with contextlib.suppress(OSError, ValueError):
+            tasks += len(os.listdir(f"/proc/{p}/task"))
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith(("Pss_Anon:", "Pss_Shmem:")):
+                    total += int(line.split()[1]) * 1024
+    return total, tasks
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
