@@ -58,6 +58,7 @@ lint: env
 
 test: env
 	bash tools/install_chromium.sh
+	bash tools/install_bubblewrap.sh
 	$(PY) -m tools.lint
 	BOOK_PROFILE=quick $(PY) -m pytest
 
