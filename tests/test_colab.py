@@ -67,6 +67,52 @@ def test_myst_becomes_plain_markdown():
     assert "$$\na = b\n$$" in text
 
 
+GATED = textwrap.dedent("""\
+    ---
+    jupytext:
+      text_representation: {extension: .md, format_name: myst, format_version: 0.13}
+    kernelspec: {display_name: Python 3, language: python, name: python3}
+    ---
+    # A lecture
+
+    ```{exercise} Nine
+    :label: ex-nine
+
+    Square three.
+    ```
+
+    ```{solution-start} ex-nine
+    :class: dropdown
+    ```
+
+    It is nine.
+
+    ```{code-cell} ipython3
+    assert 3 ** 2 == 9
+    ```
+
+    ```{solution-end}
+    ```
+
+    After the solution.
+    """)
+
+
+def test_gated_solution_becomes_a_heading_and_ordinary_code_cells(tmp_path):
+    source = tmp_path / "lectures" / "gated.md"
+    source.parent.mkdir()
+    source.write_text(GATED)
+    nb = colab.convert(source, tmp_path, SITE, "helpers @ x", "abc")
+    kinds = [(c.cell_type, c.source) for c in nb.cells[1:]]  # after the bootstrap
+    code = [i for i, (kind, text) in enumerate(kinds) if kind == "code"]
+    assert [kinds[i][1] for i in code] == ["assert 3 ** 2 == 9"], kinds
+    before, after = kinds[code[0] - 1][1], kinds[code[0] + 1][1]
+    assert "#### Solution" in before and "It is nine." in before, before
+    assert "<details>" not in before  # a <details> cannot span notebook cells
+    assert "After the solution." in after and "Solution-end" not in after, after
+    assert not any(colab.MYST_LEFTOVER_RE.search(t) for k, t in kinds if k == "markdown")
+
+
 def test_unclosed_directive_is_an_error():
     with pytest.raises(ValueError, match="unclosed directive"):
         colab.rewrite_markdown("```{note}\nnever closed\n", "lectures/x", SITE)

@@ -143,7 +143,11 @@ def rewrite_markdown(text: str, page: str, site: Site) -> str:
             label = options.get("label")
             if label:
                 out.append(f'<a id="{label}"></a>')
-            if name in ("solution", "dropdown", "toggle") or "dropdown" in options.get("class", ""):
+            if name == "solution-start":  # gated: its code cells follow as ordinary cells
+                out += ["#### Solution", ""]
+            elif name == "solution-end":
+                out.append("---")
+            elif name in ("solution", "dropdown", "toggle") or "dropdown" in options.get("class", ""):
                 summary = "Solution" if name == "solution" else (arg or "Details")
                 out += [f"<details><summary><b>{summary}</b></summary>", ""]
             elif name == "prf:proof":
