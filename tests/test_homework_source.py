@@ -153,3 +153,38 @@ def test_ordinary_text_is_not_taken_for_a_marker(line):
                                   "<!-- END SOLUTION ->", "<!-- solution begin -->", "# BEGIN SOLUTIONS"])
 def test_near_misses_are_taken_for_markers(line):
     assert near_marker(line)
+
+
+# ---------------------------------------------------------------- what a test may use (tests run in the grader)
+
+
+GIVEN = """
+```{code-cell} ipython3
+import math
+
+
+def helper(x):
+    return x + 1
+
+
+data = [1, 2, 3]
+```
+"""
+
+
+def test_a_test_sees_the_prelude_its_own_names_and_the_answers(tmp_path):
+    tests = TEST.replace("assert square(2) == 4", "values = [helper(v) for v in range(3)]\n"
+                         "assert square(math.floor(2.5)) == 4 and values")
+    assignment = read_assignment(write(tmp_path, GIVEN + GOOD, tests=tests))
+    assert assignment.uses == (("square",),)
+    assert "import math" in assignment.prelude and "def helper" in assignment.prelude
+    assert "data = " not in assignment.prelude
+
+
+@pytest.mark.parametrize(("use", "phrase"), [("data[0]", "which a given cell computes"),
+                                             ("undefined_thing", "neither the test")])
+def test_a_test_that_uses_another_name_is_refused(tmp_path, use, phrase):
+    path = write(tmp_path, GIVEN + GOOD, tests=TEST.replace("square(2) == 4", f"square(2) == 4 and {use}"))
+    with pytest.raises(HomeworkError) as err:
+        read_assignment(path)
+    assert phrase in err.value.problem and err.value.line == line_of(path, use)

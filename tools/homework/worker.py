@@ -2,9 +2,10 @@
 
 Started by tools/homework/sandbox.py (inside bubblewrap), never by hand:
 `python worker.py CONFIG_JSON`, with the pipes for the grader's requests, the replies and
-interrupts at the three fds that CONFIG names. It imports nothing from the project but `wire.py` beside it. It first
-lowers its own resource limits (memory, CPU time, processes, file size), before it reads any
-student code; then it answers requests (plain data only, see wire.py):
+interrupts at the three fds that CONFIG names. It imports nothing from the project but
+`wire.py` beside it. It first lowers its own resource limits (memory, CPU time, processes,
+file size), before it reads any student code; then it answers requests (plain data only,
+see wire.py):
 
 - {"op": "cell", "source"}: run a code cell with IPython semantics (magics, shell escapes);
 - {"op": "resolve", "names"}: what each name of the notebook is (a function, a value, missing);
