@@ -151,3 +151,21 @@ def test_the_solution_notebooks_are_ruff_clean(tmp_path, root, sources):
     proc = subprocess.run([str(ruff), "check", "--ignore", "E402,B018", *map(str, notebooks)], cwd=root,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_assignments_load_mnist_through_helpers_and_colab_gets_the_configured_repository(sources, root):
+    """No assignment carries its own MNIST reader or guesses the repository layout; the Colab
+    install line names the repository of _config.yml, filled in by derive."""
+    from tools.homework.derive import REPOSITORY_TOKEN, repository_url
+
+    url = repository_url(root)
+    assert url.startswith("https://")
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        for copy in ("def read_idx", "def find_mini_mnist", "Path.cwd()", "__file__"):
+            assert copy not in text, (source.name, copy)
+        if "load_mnist" in text:
+            assert "from helpers.data import load_mnist" in text, source.name
+            cells = student_notebook(read_assignment(source)).cells
+            code = "\n".join(c.source for c in cells if c.cell_type == "code")
+            assert REPOSITORY_TOKEN not in code and f"git+{url}" in code, source.name

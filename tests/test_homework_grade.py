@@ -33,6 +33,8 @@ def double(x):
     return factor * x
     # END SOLUTION
 
+pytestmark = pytest.mark.slow  # each grading starts sandboxes and interpreters
+
 
 def triple(x):
     # BEGIN SOLUTION

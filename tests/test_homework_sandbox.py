@@ -34,6 +34,8 @@ torch.Tensor.__gt__ = lambda self, other: True
 torch.linalg.norm = lambda *args, **kwargs: 0.0
 grad_by_hand = None
 
+pytestmark = pytest.mark.slow  # each grading starts sandboxes and interpreters
+
 
 def grad_quadratic(A, b, w):
     return torch.zeros_like(w)

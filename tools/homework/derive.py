@@ -13,6 +13,21 @@ ROOT = Path(__file__).resolve().parents[2]
 STUB_CODE = ("# YOUR CODE HERE", 'raise NotImplementedError("write your solution here")')
 STUB_TEXT = "*Write your answer here.*"
 SPEC_FORMAT = 2  # 2: the tests run in the grader, with a prelude and the student names they use
+# A source may write this token where the course's repository URL belongs (the Colab set-up cell
+# that installs `helpers`); derive fills it in from _config.yml, the one place the URL is set.
+REPOSITORY_TOKEN = "{{ book_repository_url }}"
+
+
+def repository_url(root: Path = ROOT) -> str:
+    """The course repository's URL, from _config.yml (`sphinx.config.book_repository_url`)."""
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    return config["sphinx"]["config"]["book_repository_url"].rstrip("/")
+
+
+def _fill(text: str) -> str:
+    return text.replace(REPOSITORY_TOKEN, repository_url()) if REPOSITORY_TOKEN in text else text
 
 
 def default_out(assignment: Assignment, root: Path = ROOT) -> Path:
@@ -37,13 +52,13 @@ def student_source(cell: Cell) -> str | None:
         indent = lines[region.begin][: len(lines[region.begin]) - len(lines[region.begin].lstrip())]
         out += _code_stub(indent) if cell.kind == "code" else [STUB_TEXT]
         cursor = region.end + 1
-    return "\n".join(out + lines[cursor:])
+    return _fill("\n".join(out + lines[cursor:]))
 
 
 def solution_source(cell: Cell) -> str:
     """The text of `cell` with its marker lines removed (solutions and tests kept)."""
     markers = {i for region in cell.regions for i in (region.begin, region.end)}
-    return "\n".join(line for i, line in enumerate(cell.lines) if i not in markers)
+    return _fill("\n".join(line for i, line in enumerate(cell.lines) if i not in markers))
 
 
 def _check_python(assignment: Assignment, cell: Cell, source: str, version: str) -> None:

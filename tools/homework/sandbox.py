@@ -133,7 +133,7 @@ def sandbox_command(limits: SandboxLimits, config: dict, data_root: Path | None)
     for path in python_paths():
         args += ["--ro-bind", str(path), str(path)]
     env = {"HOME": HOME, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-           "CUDA_VISIBLE_DEVICES": "", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+           "CUDA_VISIBLE_DEVICES": "", "BOOK_PROFILE": "quick", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONUNBUFFERED": "1", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"}
     if data_root is not None and data_root.exists():
         args += ["--ro-bind", str(data_root), DATA]
@@ -168,7 +168,8 @@ class Sandbox:
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         else:
             cmd = [sys.executable, "-s", str(HERE / "worker.py"), json.dumps(config)]
-            env = dict(os.environ, MPLBACKEND="Agg", CUDA_VISIBLE_DEVICES="", PYTHONHASHSEED="0")
+            env = dict(os.environ, MPLBACKEND="Agg", CUDA_VISIBLE_DEVICES="", BOOK_PROFILE="quick",
+                       PYTHONHASHSEED="0")
             if data_root is not None:
                 env["BOOK_MINI_DATA_ROOT"] = str(data_root)
         self.note = ""
