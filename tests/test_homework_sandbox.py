@@ -19,6 +19,8 @@ from test_homework_grade import FAST, GOOD, TINY
 from tools.homework.derive import derive
 from tools.homework.grade import Limits, grade_submission, load_spec, summary
 
+pytestmark = pytest.mark.slow  # each grading starts sandboxes and interpreters
+
 HW1 = "hw1-gradients-sgd"
 
 # Every answer wrong, and the checker patched every way a cell can reach it.
@@ -33,8 +35,6 @@ torch.Tensor.__lt__ = lambda self, other: True
 torch.Tensor.__gt__ = lambda self, other: True
 torch.linalg.norm = lambda *args, **kwargs: 0.0
 grad_by_hand = None
-
-pytestmark = pytest.mark.slow  # each grading starts sandboxes and interpreters
 
 
 def grad_quadratic(A, b, w):
