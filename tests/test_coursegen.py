@@ -296,7 +296,8 @@ def test_toc_captions_come_from_the_plan(course):
     assert "Week 1 · Optimization and stochastic gradient descent" in captions
     for part in toc["parts"]:
         for chapter in part["chapters"]:
-            assert chapter["file"].startswith(("course/", "lectures/", "homework/"))
+            assert chapter["file"].startswith(("course/", "lectures/", "homework/")) or chapter["file"] == "notation"
+    assert toc["parts"][-1]["chapters"][0] == {"file": "notation"}  # the notation page, under "About this book"
 
 
 def test_generation_is_idempotent(tmp_path, root):

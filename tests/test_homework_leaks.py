@@ -17,7 +17,7 @@ from tools.homework.source import read_assignment
 @pytest.fixture(scope="module")
 def sources(root):
     found = scan.homework_sources(root)
-    assert len(found) == 3
+    assert len(found) >= 3  # one per assignment of course.yml (tests/test_homework_course.py)
     return found
 
 
