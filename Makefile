@@ -41,7 +41,9 @@ env: venv $(MATHJAX)
 $(MATHJAX): tools/fetch_mathjax.sh
 	bash tools/fetch_mathjax.sh
 
+# Debian's graphviz renders the diagrams in figures/, chromium and poppler-utils make the PDFs.
 book: env _toc.yml
+	bash tools/install_debian.sh
 	$(PY) -m tools.build
 
 # _toc.yml is tracked: the build only checks it, this step writes it. The touch marks it
@@ -59,6 +61,7 @@ lint: env
 test: env
 	bash tools/install_chromium.sh
 	bash tools/install_bubblewrap.sh
+	bash tools/install_debian.sh
 	$(PY) -m tools.lint
 	BOOK_PROFILE=quick $(PY) -m pytest
 

@@ -1,5 +1,5 @@
 """Sphinx extension of the course book: a dependency-aware execution cache, the execution
-report and status page, lecture time budgets, and the "Open in Colab" button.
+report and status page, lecture time budgets, and the "Open in Colab" and PDF buttons.
 
 Loaded through `_config.yml` (`sphinx.local_extensions`). Driven by tools/build.py, which
 sets BOOK_PROFILE and BOOK_COMMIT for the build (and BOOK_DEVICE, if the caller knows it).
@@ -326,6 +326,18 @@ def add_colab_button(app: Sphinx, pagename, templatename, context, doctree) -> N
     })
 
 
+def add_pdf_button(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """A lecture's PDF, next to its Colab button. tools/pdf.py prints it after the HTML build,
+    to the predictable path pdf/<lecture>.pdf of the site."""
+    if not pagename.startswith("lectures/") or "header_buttons" not in context:
+        return
+    url = context["pathto"](f"pdf/{pagename.removeprefix('lectures/')}.pdf", 1)
+    context["header_buttons"].append({
+        "type": "link", "url": url, "tooltip": "Download this lecture as PDF (for printing)",
+        "icon": "fas fa-file-pdf", "label": "lecture-pdf",
+    })
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("book_profile", os.environ.get("BOOK_PROFILE", "quick"), "env")
     app.add_config_value("book_device", os.environ.get("BOOK_DEVICE", ""), "env")
@@ -338,5 +350,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-before-read-docs", note_docs_read)
     app.connect("doctree-resolved", render_status)
     app.connect("html-page-context", add_colab_button, priority=600)
+    app.connect("html-page-context", add_pdf_button, priority=601)
     app.connect("build-finished", write_report)
     return {"version": "0.1", "parallel_read_safe": False, "parallel_write_safe": True}

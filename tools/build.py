@@ -8,7 +8,8 @@ Usage (from the repository root, inside .venv): `python -m tools.build [--profil
 The profile comes from `--profile`, else `BOOK_PROFILE`, else `full` with CUDA and `quick`
 without. Each profile has its own build folder, `_build/<profile>/` (HTML in `html/`), and
 so its own execution cache: outputs of one profile are never reused by the other. The
-cache also knows the helpers modules each lecture imports (tools/book_ext.py).
+cache also knows the helpers modules each lecture imports (tools/book_ext.py). After the HTML,
+tools/pdf.py prints every lecture and the whole book to PDF (`pdf/`; `--no-pdf` skips it).
 
 The build is strict: a cell that raises or any Sphinx warning fails it, the failing cells
 are printed, and the partial site is moved aside. After a failure the next build starts
@@ -31,6 +32,7 @@ from helpers.config import book_config
 from helpers.profile import ENV_VAR, ProfileError, validate_profile
 from helpers.provenance import git_commit
 from tools import colab, coursegen
+from tools import pdf as book_pdf
 from tools.homework import publish as homework
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the course book.")
     parser.add_argument("--profile", help="quick or full (default: BOOK_PROFILE, else by hardware)")
     parser.add_argument("--course", type=Path, default=ROOT / "course.yml", help="the course data file")
+    parser.add_argument("--no-pdf", action="store_true", help="skip the PDFs of the lectures and the book")
     args = parser.parse_args(argv)
     try:
         profile = validate_profile(args.profile) if args.profile else book_config().profile
@@ -152,6 +155,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: src/helpers has uncommitted changes, which commit {helpers.commit[:12]} lacks: "
                   f"the notebooks say so and {where}/{colab.UNPUBLISHABLE} keeps them from being "
                   "published. Commit the helpers changes and rebuild.", file=sys.stderr)
+        if not args.no_pdf:  # after the HTML: Chromium prints the built pages (tools/pdf.py)
+            pdf_start = time.perf_counter()
+            try:
+                pdfs = book_pdf.build(ROOT, out, profile, commit=helpers.commit)
+            except book_pdf.PdfError as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 2
+            print(f"{len(pdfs)} PDF(s) in {(out / book_pdf.PDF_DIR).relative_to(ROOT)}/ "
+                  f"in {time.perf_counter() - pdf_start:.0f} s")
         print(f"\nBook built in {time.perf_counter() - start:.0f} s (profile '{profile}').")
         print(f"Open {(out / 'html' / 'index.html').relative_to(ROOT)}  "
               f"(or: python -m http.server -d {(out / 'html').relative_to(ROOT)})")
