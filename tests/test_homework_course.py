@@ -18,13 +18,15 @@ def raw(root):
     return yaml.safe_load((root / "course.yml").read_text(encoding="utf-8"))
 
 
-def test_three_assignments_due_in_weeks_2_to_4(raw):
+def test_the_assignments_and_their_due_weeks(raw):
     course = validate(raw)
     assignments = course["_parsed"]["assignments"]
     assert [(a["id"], a["source"], a["due_week"]) for a in assignments] == [
         ("hw1", "homework/hw1-gradients-sgd.md", 2),
         ("hw2", "homework/hw2-logistic-regression.md", 3),
         ("hw3", "homework/hw3-softmax-mlp.md", 4),
+        ("hw4", "homework/hw4-conv-backprop-init.md", 7),
+        ("hw5", "homework/hw5-optimizers-batchnorm-architectures.md", 10),
     ]
     assert str(assignments[0]["due_from"]) == "2022-09-05" and str(assignments[0]["due_to"]) == "2022-09-11"
 
@@ -105,7 +107,7 @@ def test_publish_writes_the_student_notebooks_and_removes_stale_ones(root, tmp_p
     stale.parent.mkdir(parents=True)
     stale.write_text("{}")
     paths, written = publish.publish(site_root)
-    assert sorted(p.name for p in paths) == ["hw1.ipynb", "hw2.ipynb", "hw3.ipynb"] and written == paths
+    assert sorted(p.name for p in paths) == ["hw1.ipynb", "hw2.ipynb", "hw3.ipynb", "hw4.ipynb", "hw5.ipynb"] and written == paths
     assert not stale.exists()
     assert publish.publish(site_root)[1] == []  # unchanged: nothing rewritten
     assert "BEGIN SOLUTION" not in (publish.published_dir(site_root) / "hw1.ipynb").read_text()

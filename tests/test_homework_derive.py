@@ -58,8 +58,10 @@ def sources(root):
     return scan.homework_sources(root)
 
 
-def test_there_are_three_assignments(sources):
-    assert [p.name for p in sources] == ["hw1-gradients-sgd.md", "hw2-logistic-regression.md", "hw3-softmax-mlp.md"]
+def test_the_assignment_sources(sources):
+    assert [p.name for p in sources] == ["hw1-gradients-sgd.md", "hw2-logistic-regression.md", "hw3-softmax-mlp.md",
+                                         "hw4-conv-backprop-init.md",
+                                         "hw5-optimizers-batchnorm-architectures.md"]
 
 
 def test_student_notebooks_are_clean(sources):
