@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from book_ext import budgets  # noqa: E402
 
 from helpers.config import BookConfig  # noqa: E402
+from helpers.gan import mnist_classifier  # noqa: E402
 from helpers.models import VGG_CIFAR, lenet5, small_cnn, vgg  # noqa: E402
 
 
@@ -456,6 +457,42 @@ def week_12(path: Path) -> list[Spec]:
             for name, d, e in (("VAE", d_z, s["num_epochs"]), ("VAE, 2-D latent", 2, s[("train_vae", 1)][0]))]
 
 
+class _GANStep(nn.Module):
+    """The FLOPs of one GAN step: the discriminator on real and on generated (detached) data, then the
+    generator's loss through the discriminator."""
+
+    def __init__(self, G: nn.Module, D: nn.Module, real_shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.G, self.D, self.real_shape = G, D, real_shape
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        real = torch.zeros(len(z), *self.real_shape)
+        fake = self.G(z)
+        return self.D(real).sum() + self.D(fake.detach()).sum() + self.D(fake).sum()
+
+
+def week_14(path: Path) -> list[Spec]:
+    """generative-adversarial-networks: the 1-D discriminator and the linear GAN (`num_steps` small-tensor
+    steps each); the ring GAN (`ring_steps` steps of batch 256 per seed, widths `ring_width`); the feature
+    classifier (batch 128, all training images, `fit` with the test set each epoch); the DCGAN (`gan_epochs`
+    over the training set in batches of 128, drop_last) and 10,000 generated images classified."""
+    n = lecture_namespace(path)
+    s = full_settings(path, n)
+    latent, width = s["latent_dim"], s["gan_width"]
+    gan_loss = dict(loss=lambda m, z: m(z), evaluate=lambda m, z: m.G(z))
+    return [
+        Spec("1-D discriminator and linear GAN", None, steps=2 * s["num_steps"]),
+        Spec("GAN on the ring of 8 Gaussians", lambda: _GANStep(n.mlp(2, 2, s["ring_width"]),
+                                                              n.mlp(2, 1, s["ring_width"]), (2,)), (2,),
+             steps=s["ring_steps"], batch=256, copies=len(s["seeds"]), **gan_loss),
+        Spec("feature classifier on MNIST", lambda: mnist_classifier(width=32), (1, 28, 28), epochs=4,
+             images=MNIST_TRAIN, batch=128, eval_images=MNIST_TEST),
+        Spec("DCGAN on MNIST", lambda: _GANStep(n.dcgan_generator(latent, width), n.dcgan_discriminator(width),
+                                              (1, 28, 28)), (latent,), epochs=s["gan_epochs"],
+             images=MNIST_TRAIN, batch=128, drop_last=True, eval_images=s["n_eval"], evals=1, **gan_loss),
+    ]
+
+
 TABLES: dict[str, Callable[[Path], list[Spec]]] = {
     "optimization-sgd": week_1,
     "logistic-regression": week_2,
@@ -468,6 +505,7 @@ TABLES: dict[str, Callable[[Path], list[Spec]]] = {
     "resnext-senet-inverse-problems": week_9,
     "normalizing-flows": week_10,
     "variational-autoencoders": week_12,
+    "generative-adversarial-networks": week_14,
 }
 
 
