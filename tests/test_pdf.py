@@ -106,8 +106,15 @@ def pdfs(built_site):
 
 
 @pytest.fixture(scope="module")
-def lecture_names(built_site):
-    return [d.removeprefix("lectures/") for d in pdf.lectures(ROOT, built_site)]
+def book_root(built_site):
+    """The checkout the site was built from (_build/<profile>/html is three levels down)."""
+    root = built_site.resolve().parents[2]
+    return root if (root / "_toc.yml").exists() and (root / "lectures").is_dir() else ROOT
+
+
+@pytest.fixture(scope="module")
+def lecture_names(built_site, book_root):
+    return [d.removeprefix("lectures/") for d in pdf.lectures(book_root, built_site)]
 
 
 
@@ -119,10 +126,10 @@ def test_one_pdf_per_lecture_and_one_for_the_book(pdfs, lecture_names):
 
 
 @pytest.mark.build
-def test_each_lecture_pdf_has_its_title_a_formula_and_no_raw_tex(pdfs, lecture_names, built_site):
+def test_each_lecture_pdf_has_its_title_a_formula_and_no_raw_tex(pdfs, lecture_names, built_site, book_root):
     for name in lecture_names:
         text = text_of(pdfs / f"{name}.pdf")
-        source = ROOT / "lectures" / f"{name}.md"
+        source = book_root / "lectures" / f"{name}.md"
         assert normalized(source_title(source)) in normalized(text), f"{name}: title missing"
         assert "How this page was executed" in text, f"{name}: the provenance note is missing"
         assert not re.search(r"\\(frac|mathbb|mathcal|begin\{)", text), f"{name}: TeX left untypeset"
@@ -148,21 +155,21 @@ def test_no_page_is_blank(pdfs):
 
 
 @pytest.mark.build
-def test_page_counts_are_plausible(pdfs, lecture_names):
+def test_page_counts_are_plausible(pdfs, lecture_names, book_root):
     counts = {name: pages_of(pdfs / f"{name}.pdf") for name in lecture_names}
     for name, count in counts.items():
         assert 3 <= count <= 80, f"{name}: {count} pages"
     title_pages = pages_of(pdfs / pdf.BOOK_PDF) - sum(counts.values())
     assert 1 <= title_pages <= 2, f"the book has {title_pages} pages besides its lectures"
     book = text_of(pdfs / pdf.BOOK_PDF, "-l", "2")
-    assert "Contents" in book and all(normalized(source_title(ROOT / "lectures" / f"{n}.md")) in normalized(book)
+    assert "Contents" in book and all(normalized(source_title(book_root / "lectures" / f"{n}.md")) in normalized(book)
                                       for n in lecture_names)
 
 
 @pytest.mark.build
-def test_the_widest_code_line_of_each_lecture_is_printed_whole(pdfs, lecture_names):
+def test_the_widest_code_line_of_each_lecture_is_printed_whole(pdfs, lecture_names, book_root):
     for name in lecture_names:
-        lines = printed_code_lines(ROOT / "lectures" / f"{name}.md")
+        lines = printed_code_lines(book_root / "lectures" / f"{name}.md")
         widest = max(lines, key=len)
         text_lines = [" ".join(line.split()) for line in text_of(pdfs / f"{name}.pdf").splitlines()]
         assert " ".join(widest.split()) in text_lines, f"{name}: the widest code line is cut or wrapped: {widest!r}"
