@@ -127,3 +127,11 @@ def test_the_build_passes_data_locations_and_the_plain_commit(root, monkeypatch)
     assert re.fullmatch(r"[0-9a-f]{12}", env["BOOK_COMMIT"]) and head.startswith(env["BOOK_COMMIT"])
     monkeypatch.setenv("BOOK_DATA_ROOT", "/elsewhere")
     assert book_build.build_env(root, "quick")["BOOK_DATA_ROOT"] == "/elsewhere", "the caller's setting wins"
+
+
+def test_the_quick_profile_computes_on_one_thread_and_full_keeps_the_default(root, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert book_build.build_env(root, "quick")["OMP_NUM_THREADS"] == "1"
+    assert "OMP_NUM_THREADS" not in book_build.build_env(root, "full")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert book_build.build_env(root, "quick")["OMP_NUM_THREADS"] == "2", "the caller's setting wins"
