@@ -133,7 +133,8 @@ def sandbox_command(limits: SandboxLimits, config: dict, data_root: Path | None)
     for path in python_paths():
         args += ["--ro-bind", str(path), str(path)]
     env = {"HOME": HOME, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-           "CUDA_VISIBLE_DEVICES": "", "BOOK_PROFILE": "quick", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+           "CUDA_VISIBLE_DEVICES": "", "BOOK_PROFILE": "quick", "OMP_NUM_THREADS": "1",
+           "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONUNBUFFERED": "1", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"}
     if data_root is not None and data_root.exists():
         args += ["--ro-bind", str(data_root), DATA]
@@ -191,17 +192,23 @@ class Sandbox:
         (it exempts uid 0): counting here covers that case.
         """
         while self.proc.poll() is None:
-            used, tasks = tree_usage(self.proc.pid)
-            if used > self.limits.memory:
-                self.note = (f"the submission used more than the memory limit ({self.limits.memory / GIB:g} GiB) "
-                             "and was stopped")
-            elif self.limits.processes and tasks > self.limits.processes + 2:  # + bwrap and its init
-                self.note = (f"the submission started more than {self.limits.processes} processes and threads "
-                             "(the limit) and was stopped")
-            if self.note:
+            if self._over_limits(memory=True):
                 self.kill()
                 return
             time.sleep(0.25)
+
+    def _over_limits(self, memory: bool) -> bool:
+        """Whether the sandbox's tree exceeds the task limit (or, with `memory`, the memory limit); the
+        reason goes into `note`. Tasks first: counting them is cheap, reading the memory of hundreds of
+        forks is not, and short-lived forks must be seen before they are gone."""
+        pids = tree_pids(self.proc.pid)
+        if self.limits.processes and tree_tasks(pids) > self.limits.processes + 2:  # + bwrap and its init
+            self.note = (f"the submission started more than {self.limits.processes} processes and threads "
+                         "(the limit) and was stopped")
+        elif memory and tree_memory(pids) > self.limits.memory:
+            self.note = (f"the submission used more than the memory limit ({self.limits.memory / GIB:g} GiB) "
+                         "and was stopped")
+        return bool(self.note)
 
     def kill(self) -> None:
         """SIGKILL bwrap and its process group: the PID namespace, and everything in it, goes with it."""
@@ -257,10 +264,16 @@ class Sandbox:
             if deadline is not None and time.monotonic() >= deadline:
                 raise wire.DeadlineError()
         try:
-            return wire.read_message(self.rep_r, deadline, MAX_REPLY)
+            message = wire.read_message(self.rep_r, deadline, MAX_REPLY)
         except (wire.PeerClosedError, OSError):
             self.kill()
             raise SandboxExitedError(self.death()) from None
+        # Checked on every answer too, not only by the watcher's polling: a cell that forks and
+        # returns at once would otherwise finish between two polls (as root, RLIMIT_NPROC does not apply).
+        if self.proc.poll() is None and self._over_limits(memory=False):
+            self.kill()
+            raise SandboxExitedError(self.death())
+        return message
 
     def log_tail(self, lines: int = 3) -> str:
         with contextlib.suppress(OSError):
@@ -283,16 +296,24 @@ def tree_pids(pid: int) -> list[int]:
     return out
 
 
-def tree_usage(pid: int) -> tuple[int, int]:
-    """(bytes of anonymous and shared memory, proportional set; number of tasks) of `pid` and its descendants."""
-    total, tasks = 0, 0
-    for p in tree_pids(pid):
-        with contextlib.suppress(OSError, ValueError):
+def tree_tasks(pids: list[int]) -> int:
+    """The number of tasks (processes and threads) among `pids`."""
+    tasks = 0
+    for p in pids:
+        with contextlib.suppress(OSError):
             tasks += len(os.listdir(f"/proc/{p}/task"))
+    return tasks
+
+
+def tree_memory(pids: list[int]) -> int:
+    """Bytes of anonymous and shared memory (proportional set) of `pids`."""
+    total = 0
+    for p in pids:
+        with contextlib.suppress(OSError, ValueError):
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                 if line.startswith(("Pss_Anon:", "Pss_Shmem:")):
                     total += int(line.split()[1]) * 1024
-    return total, tasks
+    return total
 
 
 def _alive(pid: int) -> bool:
