@@ -175,6 +175,13 @@ def remote_error(ename: object, evalue: object) -> RemoteError:
     return err
 
 
+def timeout_message(err: Interrupted, timeout: float) -> str:
+    """What to report for a cell or test stopped at its time limit."""
+    if err.killed:
+        return f"stopped after {timeout:.0f} s (ignored the interrupt; kernel restarted)"
+    return f"stopped after {timeout:.0f} s without finishing"
+
+
 def limit_hint(message: str, limits: Limits) -> str:
     """The message, with which limit it ran into where it shows."""
     hints = [(("can't allocate memory", "MemoryError", "Cannot allocate memory", "bad_alloc"),
@@ -307,9 +314,7 @@ class Grading:
         try:
             reply, _ = self.request({"op": "cell", "source": source}, [], time.monotonic() + timeout)
         except Interrupted as err:
-            if err.killed:
-                return "timeout", f"stopped after {timeout:.0f} s (ignored the interrupt; kernel restarted)"
-            return "timeout", f"stopped after {timeout:.0f} s without finishing"
+            return "timeout", timeout_message(err, timeout)
         except SandboxDied as err:
             return "died", str(err)
         if reply.get("status") == "ok":
@@ -381,9 +386,7 @@ class Grading:
             ns = self.namespace(test, deadline)
             exec(compile(test["source"], label, "exec"), ns)
         except Interrupted as err:
-            if err.killed:
-                return "timeout", f"stopped after {timeout:.0f} s (ignored the interrupt; kernel restarted)"
-            return "timeout", f"stopped after {timeout:.0f} s without finishing"
+            return "timeout", timeout_message(err, timeout)
         except SandboxDied as err:
             return "died", str(err)
         except Exception as err:
