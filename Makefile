@@ -43,7 +43,7 @@ $(MATHJAX): tools/fetch_mathjax.sh
 
 # Debian's graphviz renders the diagrams in figures/, chromium and poppler-utils make the PDFs.
 book: env _toc.yml
-	bash tools/install_debian.sh
+	bash tools/install_debian.sh graphviz chromium poppler-utils
 	$(PY) -m tools.build
 
 # _toc.yml is tracked: the build only checks it, this step writes it. The touch marks it
@@ -59,7 +59,6 @@ lint: env
 	$(PY) -m tools.lint
 
 test: env
-	bash tools/install_chromium.sh
 	bash tools/install_bubblewrap.sh
 	bash tools/install_debian.sh
 	$(PY) -m tools.lint

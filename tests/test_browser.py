@@ -22,7 +22,7 @@ WEEK1_PAGE = "lectures/optimization-sgd.html"
 @pytest.fixture(scope="module")
 def chromium():
     path = shutil.which("chromium")
-    assert path, "chromium is not installed: `make test` installs it (tools/install_chromium.sh)"
+    assert path, "chromium is not installed: `make test` installs it (tools/install_debian.sh)"
     return path
 
 

@@ -3,12 +3,14 @@
 #   graphviz       `dot`, which renders the diagrams in figures/ (sphinx.ext.graphviz)
 #   chromium       headless Chromium, which prints each lecture to PDF (tools/pdf.py)
 #   poppler-utils  pdfunite, pdfinfo, pdftotext and pdftoppm: joins and checks the PDFs
+#   bubblewrap     `bwrap`, the homework grader's sandbox (tools/install_bubblewrap.sh checks it)
 # Usage: bash tools/install_debian.sh            (all of them)
 #        bash tools/install_debian.sh graphviz   (only the packages named)
 set -euo pipefail
-declare -A COMMAND=([graphviz]=dot [chromium]=chromium [poppler-utils]=pdfunite [fonts-dejavu-core]=)
+declare -A COMMAND=([graphviz]=dot [chromium]=chromium [poppler-utils]=pdfunite [bubblewrap]=bwrap
+                    [fonts-dejavu-core]=)
 packages=("$@")
-[ ${#packages[@]} -gt 0 ] || packages=(graphviz chromium poppler-utils)
+[ ${#packages[@]} -gt 0 ] || packages=(graphviz chromium poppler-utils bubblewrap)
 missing=()
 for pkg in "${packages[@]}"; do
   [ -n "${COMMAND[$pkg]+set}" ] || { echo "error: tools/install_debian.sh does not know '$pkg'" >&2; exit 2; }
