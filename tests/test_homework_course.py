@@ -27,6 +27,7 @@ def test_the_assignments_and_their_due_weeks(raw):
         ("hw3", "homework/hw3-softmax-mlp.md", 4),
         ("hw4", "homework/hw4-conv-backprop-init.md", 7),
         ("hw5", "homework/hw5-optimizers-batchnorm-architectures.md", 10),
+        ("hw6", "homework/hw6-flows.md", 12),
     ]
     assert str(assignments[0]["due_from"]) == "2022-09-05" and str(assignments[0]["due_to"]) == "2022-09-11"
 

@@ -61,7 +61,7 @@ def sources(root):
 def test_the_assignment_sources(sources):
     assert [p.name for p in sources] == ["hw1-gradients-sgd.md", "hw2-logistic-regression.md", "hw3-softmax-mlp.md",
                                          "hw4-conv-backprop-init.md",
-                                         "hw5-optimizers-batchnorm-architectures.md"]
+                                         "hw5-optimizers-batchnorm-architectures.md", "hw6-flows.md"]
 
 
 def test_student_notebooks_are_clean(sources):
