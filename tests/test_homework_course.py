@@ -108,7 +108,7 @@ def test_publish_writes_the_student_notebooks_and_removes_stale_ones(root, tmp_p
     stale.parent.mkdir(parents=True)
     stale.write_text("{}")
     paths, written = publish.publish(site_root)
-    assert sorted(p.name for p in paths) == [f"hw{i}.ipynb" for i in range(1, 6)] and written == paths
+    assert sorted(p.name for p in paths) == [f"hw{i}.ipynb" for i in range(1, 7)] and written == paths
     assert not stale.exists()
     assert publish.publish(site_root)[1] == []  # unchanged: nothing rewritten
     assert "BEGIN SOLUTION" not in (publish.published_dir(site_root) / "hw1.ipynb").read_text()
